@@ -1,0 +1,76 @@
+"""What every parser is, and the context it reads a file in.
+
+A parser is a module-level object with:
+
+* ``name``: the kind of file it reads (``cms``, ``expressway``, ``sfb``, ``sip``, ``pcap``);
+* ``sniff(head: bytes) -> bool``: a cheap look at the first bytes (up to :data:`SNIFF_BYTES`);
+* ``parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]``: the events of the file, as
+  dicts keyed by :mod:`logcorr.schema` column names. It reads only from ``stream``; it never
+  opens files, and it records bad input with ``ctx.warn`` instead of raising.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterator, Protocol
+from zoneinfo import ZoneInfo
+
+SNIFF_BYTES = 64 * 1024
+MAX_CONSECUTIVE_FAILURES = 200  # a text file that fails this often in a row is not its kind
+MAX_WARNINGS_KEPT = 50  # per file, the first ones are kept verbatim; all are counted
+
+
+class Parser(Protocol):
+    name: str
+
+    def sniff(self, head: bytes) -> bool: ...
+
+    def parse(self, stream: BinaryIO, ctx: "ParseContext") -> Iterator[dict]: ...
+
+
+@dataclass
+class ParseContext:
+    """Everything a parser may know beyond the bytes: names, clock assumptions, a warning sink."""
+
+    file: str  # display path inside the bundle, e.g. case.zip!logbundle.tar.gz!syslog
+    tz: dt.tzinfo = dt.timezone.utc  # zone for stamps that carry none
+    tz_assumed: bool = True  # True when nobody said which zone (--tz absent)
+    year: int | None = None  # for stamps without a year (BSD syslog)
+    mtime: dt.datetime | None = None  # the file's own modification time, when the archive kept it
+    warnings: list[str] = field(default_factory=list)
+    warning_count: int = 0
+    skipped: int = 0
+    skip_reasons: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)  # facts worth telling, e.g. an assumed zone
+    emit_file: Callable[[str, bytes], None] | None = None  # hand an embedded file to the pipeline
+
+    def warn(self, pos: int | None, message: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_WARNINGS_KEPT:
+            where = f"line {pos}: " if pos else ""
+            self.warnings.append(f"{where}{message}")
+
+    def skip(self, pos: int | None, reason: str) -> None:
+        """A record that could not be read: counted by reason, and warned about."""
+        self.skipped += 1
+        self.skip_reasons[reason] += 1
+        self.warn(pos, reason)
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(message)
+
+
+def zone(name: str | None) -> tuple[dt.tzinfo, bool]:
+    """The zone named by --tz (an IANA name, 'UTC', or an offset like +01:00)."""
+    if not name:
+        return dt.timezone.utc, True
+    text = name.strip()
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return dt.timezone.utc, False
+    if text[:1] in "+-" and ":" in text:
+        sign = -1 if text[0] == "-" else 1
+        hours, minutes = text[1:].split(":", 1)
+        return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes))), False
+    return ZoneInfo(text), False
