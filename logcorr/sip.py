@@ -1,0 +1,392 @@
+"""The one SIP message grammar every source uses (RFC 3261 text, RFC 4566 SDP, ICE candidates).
+
+CMS traces, Expressway SIPMSG blocks, SfB Snooper records, UccApi packets, plain SIP files and
+clear-text SIP in captures all end up here as text; :func:`parse_message` reads it and
+:func:`event_fields` gives the event columns. Nothing here raises on bad input: what cannot be
+read is left empty and listed in ``SipMessage.defects``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# RFC 3261 section 7.3.3 and the IANA registry of compact header forms.
+COMPACT_FORMS = {
+    "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
+    "e": "Content-Encoding", "f": "From", "i": "Call-ID", "j": "Reject-Contact", "k": "Supported",
+    "l": "Content-Length", "m": "Contact", "n": "Identity-Info", "o": "Event", "r": "Refer-To",
+    "s": "Subject", "t": "To", "u": "Allow-Events", "v": "Via", "x": "Session-Expires",
+    "y": "Identity",
+}
+# Canonical spelling of headers logcorr reads, keyed by lower case (wire case varies: MAX-FORWARDS).
+CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Type", "Content-Length",
+        "Content-Disposition", "User-Agent", "Server", "Record-Route", "Route", "Max-Forwards",
+        "Supported", "Allow", "Ms-Conversation-ID", "ms-diagnostics", "ms-diagnostics-public",
+        "ms-client-diagnostics", "Reason", "Content-Encoding", "Event", "Subject", "Refer-To",
+    )
+}
+DIAGNOSTIC_HEADERS = ("ms-diagnostics", "ms-diagnostics-public", "ms-client-diagnostics")
+
+REQUEST_LINE = re.compile(r"^([A-Z][A-Z_-]*) (\S+) SIP/2\.0\s*$")
+STATUS_LINE = re.compile(r"^SIP/2\.0 (\d{3})(?: (.*))?$")
+VIA_TRANSPORT = re.compile(r"SIP/2\.0/([A-Za-z]+)", re.IGNORECASE)
+BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
+
+
+@dataclass
+class Candidate:
+    """One ICE candidate line, whatever its syntax."""
+
+    foundation: str
+    component: int
+    transport: str  # UDP or TCP
+    priority: float
+    ip: str
+    port: int
+    typ: str = ""  # host, srflx, prflx, relay; empty for legacy MS-ICE
+    raddr: str = ""
+    rport: int | None = None
+    tcptype: str = ""  # active, passive, so
+    syntax: str = "rfc5245"  # rfc5245, rfc6544, ms-ice2, ms-ice-legacy
+
+    @property
+    def address(self) -> str:
+        return join_address(self.ip, self.port)
+
+
+@dataclass
+class Media:
+    kind: str  # audio, video, applicationsharing, ...
+    port: int | None
+    proto: str
+    ice_ufrag: str = ""
+    ice_pwd: str = ""
+    candidates: list[Candidate] = field(default_factory=list)
+    attributes: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Sdp:
+    connection: str = ""  # the session c= address
+    ice_ufrag: str = ""
+    ice_pwd: str = ""
+    media: list[Media] = field(default_factory=list)
+
+    @property
+    def media_types(self) -> list[str]:
+        return [m.kind for m in self.media]
+
+    def relay_candidates(self) -> list[str]:
+        """`ip:port/transport` of every `typ relay` candidate, first seen first, no repeats."""
+        seen: dict[str, None] = {}
+        for m in self.media:
+            for c in m.candidates:
+                if c.typ == "relay":
+                    seen[f"{c.address}/{c.transport}"] = None
+        return list(seen)
+
+
+@dataclass
+class SipMessage:
+    start_line: str = ""
+    method: str = ""  # request method, or the CSeq method of a response
+    uri: str = ""
+    status: int | None = None
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str = ""
+    sdp: Sdp | None = None
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def is_request(self) -> bool:
+        return self.status is None and bool(self.start_line)
+
+    def header(self, name: str) -> str:
+        key = name.lower()
+        for n, v in self.headers:
+            if n.lower() == key:
+                return v
+        return ""
+
+    def header_all(self, name: str) -> list[str]:
+        key = name.lower()
+        return [v for n, v in self.headers if n.lower() == key]
+
+    @property
+    def call_id(self) -> str:
+        return self.header("Call-ID")
+
+    @property
+    def cseq(self) -> tuple[str, str]:
+        parts = self.header("CSeq").split()
+        return (parts[0] if parts else "", parts[1].upper() if len(parts) > 1 else "")
+
+
+def looks_like_sip(text: str) -> bool:
+    """True when the first line is a SIP request or status line."""
+    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    return bool(REQUEST_LINE.match(first) or STATUS_LINE.match(first))
+
+
+def canonical_header(name: str) -> str:
+    name = name.strip()
+    if len(name) == 1:
+        return COMPACT_FORMS.get(name.lower(), name)
+    return CANONICAL.get(name.lower(), name)
+
+
+def parse_message(text: str) -> SipMessage:
+    """Read one SIP message. Line ends may be CRLF or LF; the body is what follows the blank line."""
+    msg = SipMessage()
+    lines = text.lstrip("\r\n").split("\n")
+    if not lines or not lines[0].strip():
+        msg.defects.append("empty message")
+        return msg
+    msg.start_line = lines[0].rstrip("\r").strip()
+    if m := REQUEST_LINE.match(msg.start_line):
+        msg.method, msg.uri = m.group(1), m.group(2)
+    elif m := STATUS_LINE.match(msg.start_line):
+        msg.status, msg.reason = int(m.group(1)), (m.group(2) or "").strip()
+    else:
+        msg.defects.append("start line is not SIP")
+    i = 1
+    for i in range(1, len(lines) + 1):
+        if i == len(lines):
+            break
+        line = lines[i].rstrip("\r")
+        if not line.strip():
+            break
+        if line[0] in " \t" and msg.headers:  # folded continuation (RFC 3261 7.3.1)
+            name, value = msg.headers[-1]
+            msg.headers[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip() or " " in name.strip():
+            msg.defects.append(f"not a header: {line[:60]!r}")
+            continue
+        msg.headers.append((canonical_header(name), value.strip()))
+    msg.body = "\n".join(l.rstrip("\r") for l in lines[i + 1 :]) if i < len(lines) else ""
+    if msg.status is not None:
+        msg.method = msg.cseq[1]
+    msg.sdp = _find_sdp(msg)
+    return msg
+
+
+def _find_sdp(msg: SipMessage) -> Sdp | None:
+    ctype = msg.header("Content-Type").lower()
+    body = msg.body
+    if not body.strip():
+        return None
+    if ctype.startswith("multipart/"):
+        part = pick_sdp_part(body, msg.header("Content-Type"))
+        return parse_sdp(part) if part is not None else None
+    if "application/sdp" in ctype or (not ctype and body.lstrip().startswith("v=0")):
+        return parse_sdp(body)
+    return None
+
+
+def pick_sdp_part(body: str, content_type: str) -> str | None:
+    """The SDP part of a multipart body; SfB's `ms-proxy-2007fallback` part only as a last resort."""
+    m = BOUNDARY.search(content_type)
+    if not m:
+        return None
+    delimiter = "--" + m.group(1).strip()
+    chosen, fallback = None, None
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith("--"):
+            break
+        head, _, content = chunk.lstrip("\r\n").replace("\r\n", "\n").partition("\n\n")
+        head_l = head.lower()
+        if "application/sdp" not in head_l and not content.lstrip().startswith("v=0"):
+            continue
+        if "ms-proxy-2007fallback" in head_l:
+            fallback = fallback or content
+        elif chosen is None:
+            chosen = content
+    return chosen if chosen is not None else fallback
+
+
+def parse_sdp(text: str) -> Sdp:
+    sdp = Sdp()
+    current: Media | None = None
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if len(line) < 2 or line[1] != "=":
+            continue
+        kind, value = line[0], line[2:]
+        if kind == "m":
+            parts = value.split()
+            port = int(parts[1].split("/")[0]) if len(parts) > 1 and parts[1].split("/")[0].isdigit() else None
+            current = Media(kind=parts[0] if parts else "", port=port,
+                            proto=parts[2] if len(parts) > 2 else "")
+            sdp.media.append(current)
+        elif kind == "c" and current is None:
+            parts = value.split()
+            sdp.connection = parts[2] if len(parts) > 2 else ""
+        elif kind == "a":
+            name, _, attr = value.partition(":")
+            target = current
+            if name == "ice-ufrag":
+                if target is None:
+                    sdp.ice_ufrag = attr.strip()
+                else:
+                    target.ice_ufrag = attr.strip()
+            elif name == "ice-pwd":
+                if target is None:
+                    sdp.ice_pwd = attr.strip()
+                else:
+                    target.ice_pwd = attr.strip()
+            elif name in ("candidate", "x-candidate-ipv6") and target is not None:
+                cand = parse_candidate(attr)
+                if cand is not None:
+                    target.candidates.append(cand)
+            elif target is not None:
+                target.attributes.append((name, attr.strip()))
+    for m in sdp.media:  # session-level ICE credentials apply to media without their own
+        m.ice_ufrag = m.ice_ufrag or sdp.ice_ufrag
+        m.ice_pwd = m.ice_pwd or sdp.ice_pwd
+    return sdp
+
+
+def parse_candidate(value: str) -> Candidate | None:
+    """One `a=candidate:` value in RFC 5245/8839, RFC 6544 (`tcptype`), MS-ICE2 (`TCP-ACT`/
+    `TCP-PASS`) or legacy MS-ICE draft-6 (`<user> <component> <password> UDP <0.830> ip port`)."""
+    t = value.split()
+    try:
+        if len(t) >= 7 and t[3].upper() in ("UDP", "TCP") and "." in t[4] and not t[1].isalpha():
+            if "typ" not in t:  # legacy MS-ICE: base64 user, component, base64 password, ...
+                return Candidate(foundation=t[0], component=int(t[1]), transport=t[3].upper(),
+                                 priority=float(t[4]), ip=t[5], port=int(t[6]),
+                                 syntax="ms-ice-legacy")
+        if len(t) < 6:
+            return None
+        transport, tcptype, syntax = t[2].upper(), "", "rfc5245"
+        if transport in ("TCP-ACT", "TCP-PASS"):
+            tcptype = "active" if transport == "TCP-ACT" else "passive"
+            transport, syntax = "TCP", "ms-ice2"
+        cand = Candidate(foundation=t[0], component=int(t[1]), transport=transport,
+                         priority=float(t[3]), ip=t[4], port=int(t[5]), tcptype=tcptype,
+                         syntax=syntax)
+        rest = t[6:]
+        for key, val in zip(rest[0::2], rest[1::2]):
+            key = key.lower()
+            if key == "typ":
+                cand.typ = val.lower()
+            elif key == "raddr":
+                cand.raddr = val
+            elif key == "rport" and val.isdigit():
+                cand.rport = int(val)
+            elif key == "tcptype":
+                cand.tcptype, cand.syntax = val.lower(), "rfc6544"
+        return cand
+    except (ValueError, IndexError):
+        return None
+
+
+def join_address(ip: str, port: int | str | None) -> str:
+    if port in (None, ""):
+        return ip
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def via_transport(msg: SipMessage) -> str:
+    m = VIA_TRANSPORT.search(msg.header("Via"))
+    return m.group(1).upper() if m else ""
+
+
+def ms_diagnostics(msg: SipMessage) -> str:
+    values = []
+    for name in DIAGNOSTIC_HEADERS:
+        values.extend(msg.header_all(name))
+    return ";".join(values)
+
+
+def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
+    """The event columns a SIP message fills (source, time and addresses are the caller's)."""
+    number, cseq_method = msg.cseq
+    if msg.is_request:
+        event = msg.method
+    elif msg.status is not None:
+        event = f"{msg.status} {cseq_method}".strip()
+    else:
+        event = "unparsed"
+    media = msg.sdp.media_types if msg.sdp else []
+    relays = msg.sdp.relay_candidates() if msg.sdp else []
+    diags = ms_diagnostics(msg)
+    if msg.is_request:
+        summary = f"{msg.method} {msg.uri}"
+    else:
+        summary = f"{msg.status} {msg.reason} ({cseq_method})".replace("  ", " ")
+    if media:
+        summary += f" sdp: {','.join(media)}"
+    if relays:
+        summary += f" relay: {';'.join(relays)}"
+    if diags:
+        summary += f" ms-diagnostics: {diags}"
+    return {
+        "proto": "sip",
+        "event": event,
+        "call_id": msg.call_id,
+        "cseq": number,
+        "method": msg.method,
+        "reason": msg.reason,
+        "status": msg.status,
+        "sdp_media": ",".join(media),
+        "relay_candidates": ";".join(relays),
+        "ms_diagnostics": diags,
+        "transport": via_transport(msg),
+        "summary": summary,
+        "raw": raw if raw is not None else _render(msg),
+    }
+
+
+def _render(msg: SipMessage) -> str:
+    head = [msg.start_line] + [f"{n}: {v}" for n, v in msg.headers]
+    return "\n".join(head) + "\n\n" + msg.body
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
+MAX_HEADER_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def split_messages(buf: bytes) -> tuple[list[bytes], bytes]:
+    """Cut a TCP byte stream into whole SIP messages (RFC 3261 18.3, by Content-Length).
+
+    Returns the complete messages and the bytes still waiting for more. Keep-alive CRLFs between
+    messages are dropped. A header block longer than 64 KiB, or a Content-Length over 1 MiB, is
+    not SIP that logcorr can frame: those bytes are returned as one message for the caller to
+    reject with a warning, so a broken stream never grows the buffer without bound.
+    """
+    out: list[bytes] = []
+    pos = 0
+    n = len(buf)
+    while pos < n:
+        while pos < n and buf[pos] in (0x0D, 0x0A):
+            pos += 1
+        if pos >= n:
+            break
+        m = _HEADER_END.search(buf, pos)
+        if not m:
+            if n - pos > MAX_HEADER_BYTES:
+                out.append(buf[pos:])
+                pos = n
+            break
+        head = buf[pos : m.start()]
+        cl = _CONTENT_LENGTH.search(head)
+        length = int(cl.group(1)) if cl else 0
+        if length > MAX_BODY_BYTES:
+            out.append(buf[pos:])
+            pos = n
+            break
+        end = m.end() + length
+        if end > n:
+            break
+        out.append(buf[pos:end])
+        pos = end
+    return out, buf[pos:]
