@@ -143,7 +143,7 @@ class Decoder:
     def udp(self, frame: int, ts, l: link.L4, data: bytes, p: int, end: int, sport: int, dport: int) -> None:
         src = link.addr(l.src, sport)
         dst = link.addr(l.dst, dport)
-        n = stun.is_stun(data, p, end) or stun.is_ms_turn_legacy(data, p, end)
+        n = stun.is_stun(data, p, end) or stun.is_ms_turn(data, p, end)
         if n:
             if self.stun_event(data[p : p + n], frame, ts, src, dst, "UDP") is not None:
                 if len(self.turn_udp) >= MAX_TURN_FLOWS:
@@ -152,7 +152,7 @@ class Decoder:
                 self.turn_udp.add((l.dst, dport, l.src, sport))
             return
         b0 = data[p]
-        if 0x40 <= b0 < 0x80:
+        if 0x40 <= b0 < 0x80 or b0 == 0xFF:
             if (l.src, sport, l.dst, dport) in self.turn_udp:
                 cd = stun.channel_data_len(data, p, end)
                 if cd:
@@ -383,6 +383,10 @@ class Decoder:
             msg = self.stun_event(raw, frame, ts, half.src, half.dst, "TCP")
             if msg is None:
                 continue
+            if msg.method == stun.CONNECTION_BIND and msg.connection_id is None and conn.cid is not None:
+                ev = self.out[-1]  # a response names no CONNECTION-ID: give the request's
+                ev["connection_id"] = conn.cid
+                ev["summary"] += f" (CONNECTION-ID 0x{conn.cid:08x} of the request)"
             if msg.method == stun.CONNECTION_BIND and msg.cls in (stun.CLASS_REQUEST, stun.CLASS_SUCCESS):
                 # RFC 6062 5.4: after ConnectionBind the connection carries the peer's bytes as-is
                 if msg.connection_id is not None:
@@ -475,6 +479,7 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
                 or data[p + 20 : p + 28] == ms_cookie
                 or 0x40 <= data[p] < 0x80
                 or 65 <= data[p] <= 90
+                or data[p] == 0xFF
             ):
                 dec.udp(frame, ts, l, data, p, end, sport, dport)
         elif proto == 6:

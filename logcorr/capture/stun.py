@@ -31,6 +31,7 @@ FINGERPRINT_XOR = 0x5354554E  # RFC 5389 section 15.5
 MS_MAGIC_COOKIE = 0x72C64BC6  # [MS-TURN] 2.2.2.15
 MS_COOKIE_ATTR = b"\x00\x0f\x00\x04\x72\xc6\x4b\xc6"
 MAX_STUN_LEN = 0xFFFF + HEADER_LEN
+MS_MULTIPLEXED_CHANNEL = b"\xff\x10"  # [MS-TURN] multiplexed TURN ChannelData
 
 # -- methods (RFC 5389 18.1, RFC 5766 13, RFC 6062 6.1) ------------------------------------------
 BINDING = 0x001
@@ -115,6 +116,8 @@ MS_SEQUENCE_NUMBER = 0x8050
 CANDIDATE_IDENTIFIER = 0x8054
 MS_SERVICE_QUALITY = 0x8055
 MS_IMPLEMENTATION_VERSION = 0x8070
+RESPONSE_ORIGIN = 0x802B  # RFC 5780
+OTHER_ADDRESS = 0x802C  # RFC 5780
 MS_ALT_MAPPED_ADDRESS = 0x8090
 MS_MULTIPLEXED_TURN_SESSION_ID = 0x8095
 
@@ -157,6 +160,8 @@ ATTR_NAMES = {
     MS_SERVICE_QUALITY: "MS-SERVICE-QUALITY",
     MS_IMPLEMENTATION_VERSION: "MS-IMPLEMENTATION-VERSION",
     MS_ALT_MAPPED_ADDRESS: "MS-ALT-MAPPED-ADDRESS",
+    RESPONSE_ORIGIN: "RESPONSE-ORIGIN",
+    OTHER_ADDRESS: "OTHER-ADDRESS",
     MS_MULTIPLEXED_TURN_SESSION_ID: "MS-MULTIPLEXED-TURN-SESSION-ID",
 }
 
@@ -167,6 +172,8 @@ ADDRESS_ATTRS = {
     ALTERNATE_SERVER: False,
     DESTINATION_ADDRESS: False,
     MS_ALT_MAPPED_ADDRESS: False,
+    RESPONSE_ORIGIN: False,
+    OTHER_ADDRESS: False,
     XOR_PEER_ADDRESS: True,
     XOR_RELAYED_ADDRESS: True,
     XOR_MAPPED_ADDRESS: True,
@@ -218,17 +225,20 @@ def is_stun(buf: bytes, offset: int = 0, end: int | None = None, exact: bool = F
     return total
 
 
-def is_ms_turn_legacy(buf: bytes, offset: int = 0, end: int | None = None) -> int:
-    """Length of an MS-TURN message without the RFC 5389 cookie (magic-cookie attribute first)."""
+def is_ms_turn(buf: bytes, offset: int = 0, end: int | None = None) -> int:
+    """Length of an MS-TURN message (magic-cookie attribute first), or 0.
+
+    MS-TURN follows the pre-RFC 5389 drafts: attributes are not padded, so the length need not be
+    a multiple of 4, and the RFC 5389 cookie may be absent (a 128-bit transaction id instead).
+    """
     if end is None:
         end = len(buf)
     if end - offset < HEADER_LEN + 8 or buf[offset] & 0xC0:
         return 0
     if buf[offset + 20 : offset + 28] != MS_COOKIE_ATTR:
         return 0
-    length = (buf[offset + 2] << 8) | buf[offset + 3]
-    total = HEADER_LEN + length
-    if length & 3 or offset + total > end:
+    total = HEADER_LEN + ((buf[offset + 2] << 8) | buf[offset + 3])
+    if offset + total > end:
         return 0
     return total
 
@@ -237,7 +247,9 @@ def channel_data_len(buf: bytes, offset: int = 0, end: int | None = None, padded
     """Length of the ChannelData frame at ``offset`` (0 if none fits); ``padded`` for TCP (11.5)."""
     if end is None:
         end = len(buf)
-    if end - offset < 4 or (buf[offset] & 0xC0) != 0x40:
+    if end - offset < 4:
+        return 0
+    if (buf[offset] & 0xC0) != 0x40 and buf[offset : offset + 2] != MS_MULTIPLEXED_CHANNEL:
         return 0
     length = (buf[offset + 2] << 8) | buf[offset + 3]
     total = 4 + length
@@ -363,19 +375,35 @@ def decode(buf: bytes) -> StunMessage | None:
         ms_turn=ms,
     )
     end = HEADER_LEN + length
+    # MS-TURN does not pad attributes; try that first for MS-TURN, padding otherwise
+    pads = (False, True) if ms else (True,)
+    for pad in pads:
+        walk = _walk(buf, end, pad)
+        if walk is not None or pad == pads[-1]:
+            break
+    if walk is None:
+        walk = _walk(buf, end, True, lenient=True)
+        msg.problems.append("an attribute runs past the message end")
+    for atype, value, pos in walk:
+        msg.attrs.append((atype, value))
+        _apply(msg, atype, value, txn, buf, pos)
+    return msg
+
+
+def _walk(buf: bytes, end: int, pad: bool, lenient: bool = False) -> list | None:
+    """(type, value, offset) of each attribute; ``None`` unless they end exactly at ``end``."""
+    out = []
     pos = HEADER_LEN
     while pos + 4 <= end:
         atype, alen = struct.unpack_from("!HH", buf, pos)
-        vstart = pos + 4
-        vend = vstart + alen
+        vend = pos + 4 + alen
         if vend > end:
-            msg.problems.append(f"attribute 0x{atype:04x} runs past the message end")
-            break
-        value = buf[vstart:vend]
-        msg.attrs.append((atype, value))
-        _apply(msg, atype, value, txn, buf, pos)
-        pos = vstart + ((alen + 3) & ~3)
-    return msg
+            return out if lenient else None
+        out.append((atype, buf[pos + 4 : vend], pos))
+        pos = pos + 4 + (((alen + 3) & ~3) if pad else alen)
+    if pos != end and not lenient and not (pad and pos > end):
+        return None
+    return out
 
 
 def _apply(msg: StunMessage, atype: int, value: bytes, txn: bytes, buf: bytes, attr_pos: int) -> None:
@@ -426,7 +454,7 @@ def _apply(msg: StunMessage, atype: int, value: bytes, txn: bytes, buf: bytes, a
         msg.fingerprint_ok = check_fingerprint(buf[: attr_pos + 4 + len(value)])
     elif atype == DATA_ATTR:
         msg.data_len = len(value)
-    elif atype not in ATTR_NAMES:
+    elif atype not in ATTR_NAMES and atype not in ADDRESS_ATTRS:
         msg.unknown.append(atype)
 
 
