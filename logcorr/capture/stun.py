@@ -271,6 +271,7 @@ class StunMessage:
     txn_id: str
     length: int
     ms_turn: bool = False
+    rfc5389_cookie: bool = True
     attrs: list[tuple[int, bytes]] = field(default_factory=list)
     addresses: list[tuple[int, str]] = field(default_factory=list)  # (attr type, "ip:port")
     error_code: int | None = None
@@ -301,7 +302,7 @@ class StunMessage:
         if self.ms_turn and self.msg_type == 0x0115:
             return "Data Indication"
         if self.ms_turn and self.msg_type == 0x0004:
-            return "Send Request"
+            return "Send Request"  # [MS-TURN] 2.2.1; Wireshark's "Auto" mode calls it Refresh
         method = names.get(self.method, f"Method-0x{self.method:03x}")
         return f"{method} {CLASS_NAMES[self.cls]}"
 
@@ -373,6 +374,7 @@ def decode(buf: bytes) -> StunMessage | None:
         txn_id=txn.hex() if cookie_ok else buf[4:20].hex(),
         length=length,
         ms_turn=ms,
+        rfc5389_cookie=cookie_ok,
     )
     end = HEADER_LEN + length
     # MS-TURN does not pad attributes; try that first for MS-TURN, padding otherwise
