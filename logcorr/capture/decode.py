@@ -37,7 +37,7 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 
 from logcorr.capture import link, sipwire, stun
-from logcorr.capture.tcp import ACK, FIN, MAX_BUFFER, RST, SYN, Half
+from logcorr.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half, seq_diff
 
 Warn = Callable[[int | None, str], None]
 
@@ -192,15 +192,17 @@ class Decoder:
                 conn.syn = (frame, ts)
             seq += 1
         if payload:
-            if not conn.tracked and sipwire.evidence(payload):
-                self.track(conn)
-                half.next_seq = seq  # reassembly starts with the first interesting segment
+            if not conn.tracked:
+                tail = half.early[-1][1][-EARLY_TAIL:] if half.early else b""
+                if sipwire.evidence(tail + payload[:64]) or sipwire.evidence(payload):
+                    self.track(conn)
+                    self.replay_early(conn, idx, seq)
+                else:
+                    half.keep_early(seq, payload, frame, ts)
             if conn.tracked:
                 if half.push(seq, payload, frame, ts):
                     self.parse_half(conn, half)
                 self.report_gaps(half)
-            else:
-                half.next_seq = (seq + len(payload)) % (1 << 32)
         if flags & FIN and not half.fin:
             half.fin = True
             if conn.tracked:
@@ -227,6 +229,21 @@ class Decoder:
             ev = self._base(frame, ts, "tcp", "open", a, b, "TCP")
             ev["summary"] = f"TCP SYN {a} -> {b} (new connection)"
             self.out.append(ev)
+
+    def replay_early(self, conn: Conn, idx: int, seq: int) -> None:
+        """Start reassembly where the kept segments lead up to ``seq``, and feed them in."""
+        for i, half in enumerate(conn.halves):
+            early, half.early = half.early, []
+            if i == idx:
+                half.next_seq = half.early_start_of(early, seq)
+            elif early:
+                first = min((s for s, *_ in early), key=lambda s: seq_diff(s, early[0][0]))
+                if half.next_seq is None or seq_diff(first, half.next_seq) > 0:
+                    half.next_seq = first
+            for s, data, frame, ts in early:
+                if half.push(s, data, frame, ts):
+                    self.parse_half(conn, half)
+            half.gaps.clear()  # holes before tracking began are not news
 
     def report_gaps(self, half: Half) -> None:
         for frame, text in half.gaps:

@@ -14,6 +14,9 @@ SEQ_MOD = 1 << 32
 MAX_OOO_BYTES = 1 << 20  # bytes waiting behind a hole before the hole is given up
 MAX_OOO_SEGMENTS = 512
 MAX_BUFFER = 1 << 18  # contiguous bytes a parser may leave unconsumed
+EARLY_SEGMENTS = 4
+EARLY_BYTES = 2048
+EARLY_TAIL = 32
 
 FIN = 0x01
 SYN = 0x02
@@ -32,7 +35,7 @@ class Half:
 
     __slots__ = (
         "src", "dst", "next_seq", "buf", "base", "marks", "ooo", "ooo_bytes", "mode",
-        "fin", "rst", "counters", "gaps",
+        "fin", "rst", "counters", "gaps", "early", "early_seen",
     )
 
     def __init__(self, src: str, dst: str) -> None:
@@ -49,6 +52,35 @@ class Half:
         self.rst = False
         self.counters: dict = {}  # parser's counts (media frames, channels, raw bytes)
         self.gaps: list[tuple[int, str]] = []  # (frame, text) for the caller to warn about
+        self.early: list[tuple[int, bytes, int, int | None]] = []  # segments before tracking began
+        self.early_seen = 0
+
+    def keep_early(self, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
+        """Remember the first few segments of a connection not (yet) known to carry STUN or SIP.
+
+        A message's first bytes may sit in a segment without the cookie (the header split, or
+        segments out of order); when later evidence arrives these segments are replayed. Only
+        :data:`EARLY_SEGMENTS` segments of at most :data:`EARLY_BYTES` are kept, then a short tail.
+        """
+        self.early_seen += 1
+        if self.early_seen <= EARLY_SEGMENTS:
+            self.early.append((seq, payload[:EARLY_BYTES], frame, ts))
+        else:
+            tail = payload[-EARLY_TAIL:]
+            self.early = [((seq + len(payload) - len(tail)) % SEQ_MOD, tail, frame, ts)]
+
+    @staticmethod
+    def early_start_of(early: list, seq: int) -> int:
+        """The earliest sequence number from which kept segments run contiguously up to ``seq``."""
+        start = seq
+        moved = True
+        while moved:
+            moved = False
+            for s, data, _f, _t in early:
+                if seq_diff(s, start) < 0 <= seq_diff(s + len(data), start):
+                    start = s
+                    moved = True
+        return start
 
     # -- input ---------------------------------------------------------------------------------
     def start(self, seq: int) -> None:
