@@ -152,13 +152,12 @@ class Decoder:
                 self.turn_udp.add((l.dst, dport, l.src, sport))
             return
         b0 = data[p]
-        if 0x40 <= b0 < 0x80 or b0 == 0xFF:
-            if (l.src, sport, l.dst, dport) in self.turn_udp:
-                cd = stun.channel_data_len(data, p, end)
-                if cd:
-                    self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
-            return
-        if sipwire.starts_sip(data, p, end):
+        if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (l.src, sport, l.dst, dport) in self.turn_udp:
+            cd = stun.channel_data_len(data, p, end)
+            if cd:
+                self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
+                return
+        if 65 <= b0 <= 90 and sipwire.starts_sip(data, p, end):
             self.sip_event(data[p:end], frame, ts, src, dst, "UDP")
 
     # -- TCP -----------------------------------------------------------------------------------
