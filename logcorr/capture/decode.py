@@ -42,7 +42,7 @@ from logcorr.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half
 Warn = Callable[[int | None, str], None]
 
 IDLE_NS = 300 * 1_000_000_000
-PURGE_EVERY = 1 << 16
+PURGE_MASK = (1 << 16) - 1  # purge idle connections every 65536 frames
 MAX_CONNS = 50_000
 MAX_TURN_FLOWS = 100_000
 MAX_CHANNEL_KEYS = 4096
@@ -472,12 +472,23 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
     frame = 0
     ts = None
     for frame, ts, linktype, data in records:
-        off = ip_offset(linktype, data)
-        if off < 0:
-            if linktype not in link.SUPPORTED and linktype not in dec.unsupported_link:
-                dec.unsupported_link.add(linktype)
-                warn(frame, f"link type {linktype} is not supported: its packets are skipped")
-            continue
+        if linktype == 1 and data[12:14] == b"\x08\x00":
+            off = 14
+        else:
+            off = ip_offset(linktype, data)
+            if off < 0:
+                if linktype not in link.SUPPORTED and linktype not in dec.unsupported_link:
+                    dec.unsupported_link.add(linktype)
+                    warn(frame, f"link type {linktype} is not supported: its packets are skipped")
+                continue
+        # fast path: IPv4 without options carrying UDP whose payload starts with a byte that no
+        # STUN, ChannelData or SIP message starts with (RTP/RTCP: version 2, 0x80-0xBF)
+        if data[off : off + 1] == b"\x45" and data[off + 9 : off + 10] == b"\x11":
+            first = data[off + 28 : off + 29]
+            if first >= b"\x80" and first != b"\xff":
+                if frame & PURGE_MASK == 0:
+                    dec.purge(ts)
+                continue
         l = ip_layer(data, off)
         if l is None or l.fragment:
             continue
@@ -505,7 +516,7 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
         if out:
             yield from out
             out.clear()
-        if frame % PURGE_EVERY == 0:
+        if frame & PURGE_MASK == 0:
             dec.purge(ts)
     dec.finish()
     yield from out

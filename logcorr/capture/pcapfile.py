@@ -108,29 +108,38 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn) -> Iterator[Record]:
     linktype = network & 0x0FFFFFFF  # upper bits: FCS length flags
     limit = min(max(snaplen, MAX_RECORD), MAX_BLOCK)
     mult = 1 if ns else 1000
-    hdr = struct.Struct(endian + "IIII")
-    ch = _Chunks(stream)
+    unpack = struct.Struct(endian + "IIII").unpack_from
+    read = stream.read
+    buf = b""
+    p = 0
+    n = 0
     frame = 0
     while True:
-        if not ch.need(16):
-            if ch.left():
-                warn(frame + 1, f"truncated record header ({ch.left()} of 16 bytes) at the end of the file")
-            return
-        buf, p = ch.buf, ch.pos
-        sec, frac, incl, _orig = hdr.unpack_from(buf, p)
+        if p + 16 > n:  # refill: keep the unread tail, add a chunk
+            chunk = read(CHUNK)
+            buf = buf[p:] + chunk
+            p, n = 0, len(buf)
+            if not chunk:
+                if n:
+                    warn(frame + 1, f"truncated record header ({n} of 16 bytes) at the end of the file")
+                return
+            continue
+        sec, frac, incl, _orig = unpack(buf, p)
         if incl > limit:
             warn(frame + 1, f"record length {incl} exceeds the limit {limit}: file damaged, reading stops")
             return
         end = p + 16 + incl
-        if end > len(buf):
-            if not ch.need(16 + incl):
-                warn(frame + 1, f"truncated record: {ch.left() - 16} of {incl} bytes at the end of the file")
+        if end > n:
+            chunk = read(max(CHUNK, end - n))
+            buf = buf[p:] + chunk
+            p, n = 0, len(buf)
+            if not chunk:
+                warn(frame + 1, f"truncated record: {n - 16} of {incl} bytes at the end of the file")
                 return
-            buf, p = ch.buf, ch.pos
-            end = p + 16 + incl
+            continue
         frame += 1
         yield frame, sec * 1_000_000_000 + frac * mult, linktype, buf[p + 16 : end]
-        ch.pos = end
+        p = end
 
 
 def _tsres_to_ns(resol: int) -> tuple[int, int]:
