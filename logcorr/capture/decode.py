@@ -56,8 +56,14 @@ _u16 = struct.Struct("!H")
 _SIP_REQUEST_AT = re.compile(rb"[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n")
 
 
+MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
+
+
 def timestamp(ts_ns: int | None):
-    return pd.Timestamp(ts_ns, unit="ns", tz="UTC") if ts_ns is not None else None
+    """A UTC timestamp, or ``None`` (NaT) when the capture gives none or an impossible one."""
+    if ts_ns is None or not 0 <= ts_ns <= MAX_TS_NS:
+        return None
+    return pd.Timestamp(ts_ns, unit="ns", tz="UTC")
 
 
 class Conn:
