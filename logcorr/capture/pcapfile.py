@@ -9,11 +9,13 @@ chunk, so memory stays constant whatever the file's size. Every length read from
 bounded (:data:`MAX_RECORD`, the block's own length); damage ends the stream with a warning and
 what preceded it is kept.
 
-Why not ``dpkt.pcap.Reader`` / ``dpkt.pcapng.Reader``: dpkt's readers build a header object per
-record; measured on a 1-million-packet file that alone costs more than our whole fast path, and the
-pcapng reader loads nothing but the first interface's resolution. The formats are small enough to
-read directly (pcap: 24-byte file header + 16-byte record headers; pcapng: the IETF draft's SHB,
-IDB, EPB, SPB and the obsolete PB).
+Why not ``dpkt.pcap.Reader`` / ``dpkt.pcapng.Reader``: measured on a 200,000-packet capture
+(bench/bench_capture.py's generator), dpkt's pcap reader alone takes 0.61 s against 0.21 s for this
+one, and parsing each frame with ``dpkt.ethernet.Ethernet`` brings it to 2.7 s, while our whole
+decode (reader, link, IP, UDP fast path, TCP, STUN) takes 0.28 s. dpkt's pcapng reader also keeps
+a single timestamp resolution for all interfaces. The formats are small enough to read directly
+(pcap: 24-byte file header + 16-byte record headers; pcapng: SHB, IDB with if_tsresol and
+if_tsoffset, EPB, SPB and the obsolete PB), and doing so lets every length be bounded here.
 """
 from __future__ import annotations
 
