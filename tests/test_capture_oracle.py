@@ -202,3 +202,20 @@ def test_direct_ice_tcp_framing_in_a_public_capture() -> None:
     assert framed and all(e["transport"] == "TCP" for e in framed)
     assert {e["pos"] for e in framed} >= set(range(3, 15)) & {e["pos"] for e in framed}
     assert min(e["pos"] for e in framed) <= 4
+
+
+def test_ice_checks_inside_send_and_data_indications() -> None:
+    events, _ = decode(DATA / "ndpi_stun.pcap")
+    at79 = [e for e in events if e["pos"] == 79]
+    assert [e["event"] for e in at79] == ["Data Indication", "Binding Request"]
+    assert at79[1]["username"] == "XpJs:kSty"
+    assert at79[1]["summary"].endswith("(inside Data Indication from peer 185.170.139.1:12176)")
+
+
+def test_legacy_ms_turn_remote_address_is_not_xored() -> None:
+    events, _ = decode(DATA / "ndpi_teams_msturn_subset.pcap")
+    data46 = next(e for e in events if e["pos"] == 46 and e["event"] == "Data Indication")
+    # the peer that answers in frame 48 is 93.71.110.205:16332
+    assert "REMOTE-ADDRESS: 93.71.110.205:16332" in data46["summary"]
+    assert data46["peer"] == "93.71.110.205:16332"
+    assert next(e for e in events if e["pos"] == 48)["src"] == "93.71.110.205:16332"

@@ -118,6 +118,11 @@ class Decoder:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: FINGERPRINT does not match")
         for problem in msg.problems:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: {problem}")
+        inner = stun.inner_stun(msg)
+        if inner is not None and not note.startswith(" (inside"):
+            other = msg.peer or msg.first(stun.DESTINATION_ADDRESS)
+            where = f" (inside {msg.name} {'to' if msg.cls == stun.CLASS_REQUEST or msg.name.startswith('Send') else 'from'} peer {other})"
+            self.stun_event(inner, frame, ts, src, dst, transport, where)
         return msg
 
     def sip_event(self, raw: bytes, frame: int, ts, src: str, dst: str, transport: str) -> None:

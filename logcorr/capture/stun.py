@@ -112,6 +112,9 @@ ALTERNATE_SERVER = 0x8023
 FINGERPRINT = 0x8028
 ICE_CONTROLLED = 0x8029
 ICE_CONTROLLING = 0x802A
+MS_ALTERNATE_HOST_NAME = 0x8032
+MS_APP_ID = 0x8037
+MS_SECURE_TAG = 0x8039
 MS_SEQUENCE_NUMBER = 0x8050
 CANDIDATE_IDENTIFIER = 0x8054
 MS_SERVICE_QUALITY = 0x8055
@@ -155,6 +158,9 @@ ATTR_NAMES = {
     FINGERPRINT: "FINGERPRINT",
     ICE_CONTROLLED: "ICE-CONTROLLED",
     ICE_CONTROLLING: "ICE-CONTROLLING",
+    MS_ALTERNATE_HOST_NAME: "MS-ALTERNATE-HOST-NAME",
+    MS_APP_ID: "MS-APP-ID",
+    MS_SECURE_TAG: "MS-SECURE-TAG",
     MS_SEQUENCE_NUMBER: "MS-SEQUENCE-NUMBER",
     CANDIDATE_IDENTIFIER: "CANDIDATE-IDENTIFIER",
     MS_SERVICE_QUALITY: "MS-SERVICE-QUALITY",
@@ -292,6 +298,7 @@ class StunMessage:
     integrity: str = ""  # "", "MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256"
     fingerprint_ok: bool | None = None  # None: no FINGERPRINT
     data_len: int | None = None
+    data: bytes = b""
     unknown: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -323,6 +330,15 @@ class StunMessage:
     @property
     def peer(self) -> str:
         return self.first(XOR_PEER_ADDRESS)
+
+
+def inner_stun(msg: StunMessage) -> bytes | None:
+    """The STUN message carried in the DATA of a Send/Data indication (ICE checks through a
+    TURN-UDP relay, RFC 5766 10), or ``None``."""
+    if not msg.data or msg.method not in (SEND, DATA, REFRESH if msg.ms_turn else -1, 0x005 if msg.ms_turn else -1):
+        return None
+    n = is_stun(msg.data, 0, len(msg.data), exact=True) or is_ms_turn(msg.data)
+    return msg.data[:n] if n else None
 
 
 def format_addr(ip: str, port: int, v6: bool) -> str:
@@ -411,7 +427,10 @@ def _walk(buf: bytes, end: int, pad: bool, lenient: bool = False) -> list | None
 def _apply(msg: StunMessage, atype: int, value: bytes, txn: bytes, buf: bytes, attr_pos: int) -> None:
     ms = msg.ms_turn
     if atype in ADDRESS_ATTRS:
-        addr = decode_address(value, ADDRESS_ATTRS[atype], txn)
+        xored = ADDRESS_ATTRS[atype]
+        if atype == XOR_PEER_ADDRESS and ms and not msg.rfc5389_cookie:
+            xored = False  # legacy MS-TURN: 0x0012 is REMOTE-ADDRESS, not XORed
+        addr = decode_address(value, xored, txn)
         if addr is None:
             msg.problems.append(f"bad address in {ATTR_NAMES.get(atype, hex(atype))}")
         else:
@@ -456,6 +475,7 @@ def _apply(msg: StunMessage, atype: int, value: bytes, txn: bytes, buf: bytes, a
         msg.fingerprint_ok = check_fingerprint(buf[: attr_pos + 4 + len(value)])
     elif atype == DATA_ATTR:
         msg.data_len = len(value)
+        msg.data = value
     elif atype not in ATTR_NAMES and atype not in ADDRESS_ATTRS:
         msg.unknown.append(atype)
 
@@ -554,8 +574,10 @@ def summary(msg: StunMessage) -> str:
         parts.append(f"error-code: {msg.error_code} {msg.reason or ERROR_REASONS.get(msg.error_code, '')}".rstrip())
     if msg.requested_transport is not None:
         parts.append(TRANSPORT_NAMES.get(msg.requested_transport, f"transport {msg.requested_transport}"))
+    legacy_ms = msg.ms_turn and not msg.rfc5389_cookie
     for atype, addr in msg.addresses:
-        parts.append(f"{ATTR_NAMES.get(atype, hex(atype))}: {addr}")
+        label = "REMOTE-ADDRESS" if legacy_ms and atype == XOR_PEER_ADDRESS else ATTR_NAMES.get(atype, hex(atype))
+        parts.append(f"{label}: {addr}")
     if msg.connection_id is not None:
         parts.append(f"CONNECTION-ID: 0x{msg.connection_id:08x}")
     if msg.channel is not None:
