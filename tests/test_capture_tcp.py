@@ -184,3 +184,28 @@ def test_udp_channel_data_only_on_turn_flows() -> None:
     events, _ = run([alloc, cd, cd, stray])
     channel = [e for e in events if e["event"] == "ChannelData"]
     assert len(channel) == 1 and channel[0]["summary"] == "ChannelData 0x4002: 2 frames, 8 B"
+
+
+def test_connection_state_is_dropped() -> None:
+    from logcorr.capture import link, pcapfile
+    from logcorr.capture.decode import IDLE_NS, Decoder
+
+    def feed(dec: Decoder, frames: list[bytes], t: int) -> None:
+        data = pcap_file([(t + i * 1000, fr) for i, fr in enumerate(frames)])
+        for n, ts, lt, frame in pcapfile.records(io.BytesIO(data), lambda *a: None):
+            dec.tcp(n, ts, link.ip_layer(frame, link.ip_offset(lt, frame)), frame)
+
+    dec = Decoder("h", "f", lambda *a: None)
+    closed = []
+    for i in range(300):
+        f = Flow(sport=10000 + i)
+        closed += f.syn() + [f.send(0, allocate(i)), f.send(0, b"", flags="FA"), f.send(1, b"", flags="FA")]
+    feed(dec, closed, T0)
+    assert sum(e["event"] == "Allocate Request" for e in dec.out) == 300
+    assert dec.conns == {}  # dropped after both FINs
+    feed(dec, [Flow(sport=30000 + i, dport=80).pkt(0, "S", b"") for i in range(300)], T0)
+    assert len(dec.conns) == 300  # a SYN alone costs a small entry ...
+    dec.purge(T0 + IDLE_NS // 2)
+    assert len(dec.conns) == 300
+    dec.purge(T0 + 2 * IDLE_NS)  # ... until it has been idle long enough
+    assert dec.conns == {}
