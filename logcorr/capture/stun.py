@@ -295,6 +295,9 @@ class StunMessage:
     ice_role: str = ""  # "controlling" / "controlled"
     bandwidth: int | None = None
     ms_version: int | None = None
+    ms_sequence: tuple[str, int] | None = None  # (connection id hex, sequence number)
+    candidate_identifier: str = ""
+    ms_implementation_version: int | None = None
     integrity: str = ""  # "", "MESSAGE-INTEGRITY", "MESSAGE-INTEGRITY-SHA256"
     fingerprint_ok: bool | None = None  # None: no FINGERPRINT
     data_len: int | None = None
@@ -467,6 +470,12 @@ def _apply(msg: StunMessage, atype: int, value: bytes, txn: bytes, buf: bytes, a
         msg.bandwidth = int.from_bytes(value[:4], "big")
     elif atype == MS_VERSION and len(value) >= 4:
         msg.ms_version = int.from_bytes(value[:4], "big")
+    elif atype == MS_SEQUENCE_NUMBER and len(value) >= 24:
+        msg.ms_sequence = (value[:20].hex(), int.from_bytes(value[20:24], "big"))
+    elif atype == CANDIDATE_IDENTIFIER:
+        msg.candidate_identifier = _text(value)
+    elif atype == MS_IMPLEMENTATION_VERSION and len(value) >= 4:
+        msg.ms_implementation_version = int.from_bytes(value[:4], "big")
     elif atype == MESSAGE_INTEGRITY:
         msg.integrity = "MESSAGE-INTEGRITY"
     elif atype == MESSAGE_INTEGRITY_SHA256:
@@ -602,6 +611,12 @@ def summary(msg: StunMessage) -> str:
         parts.append(f"with {msg.integrity}")
     if msg.fingerprint_ok is False:
         parts.append("FINGERPRINT MISMATCH")
+    if msg.ms_sequence is not None:
+        parts.append(f"MS-SEQUENCE-NUMBER: {msg.ms_sequence[1]}")
+    if msg.candidate_identifier:
+        parts.append(f"CANDIDATE-IDENTIFIER: {msg.candidate_identifier}")
+    if msg.ms_implementation_version is not None:
+        parts.append(f"MS-IMPLEMENTATION-VERSION: {msg.ms_implementation_version}")
     if msg.ms_turn:
         parts.append(f"MS-TURN" + (f" (MS-VERSION {msg.ms_version})" if msg.ms_version is not None else ""))
     if msg.unknown:
