@@ -148,3 +148,46 @@ def test_records_stream_in_chunks(monkeypatch) -> None:
     recs = list(pcapfile.records(io.BytesIO(pcap_file(frames)), lambda *a: None))
     assert [r[0] for r in recs] == list(range(1, 51))
     assert [r[3] for r in recs] == [f[1] for f in frames]
+
+
+def test_pcapng_simple_packet_block_tsoffset_and_a_second_section() -> None:
+    import struct
+
+    from capture_build import _block
+
+    pkts = two_packets(ethernet)
+    # section 1: interface with if_tsoffset 100 s, one EPB; then an SPB (no time)
+    idb_opts = struct.pack("<HH", 14, 8) + struct.pack("<q", 100) + struct.pack("<HH", 0, 0)
+    first = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    first += _block(1, struct.pack("<HHI", 1, 0, 0) + idb_opts)
+    first += _block(6, struct.pack("<IIIII", 0, 0, 5_000_000, len(pkts[0][1]), len(pkts[0][1])) + pkts[0][1])
+    first += _block(3, struct.pack("<I", len(pkts[1][1])) + pkts[1][1])
+    second = pcapng_file([(1, 9)], [(0, T0, pkts[0][1])], big=True)  # big-endian section
+    events, ctx = run(first + second, "cap.pcapng")
+    assert [e["pos"] for e in events] == [1, 2, 3]
+    assert events[0]["ts"] == pd.Timestamp(105, unit="s", tz="UTC")
+    assert events[1]["ts"] is None and events[1]["event"] == "Allocate Success Response"
+    assert events[2]["ts"] == pd.Timestamp(T0, unit="ns", tz="UTC")
+    assert ctx.warning_count == 0
+
+
+def test_ipv6_extension_header_and_ipv4_options() -> None:
+    import struct
+
+    inner = udp(40000, 3478, request())
+    hop_by_hop = bytes([17, 0]) + b"\x01\x04\0\0\0\0"  # next header UDP, 8 bytes
+    v6 = ipv6("2001:db8::20", "2001:db8::10", 0, hop_by_hop + inner)
+    v4 = bytearray(ipv4("10.0.0.20", "10.0.0.10", 17, inner))
+    opts = b"\x01\x01\x01\x00"  # NOP NOP NOP EOL
+    v4 = bytes([0x46]) + v4[1:2] + struct.pack("!H", 24 + len(inner)) + v4[4:20] + opts + v4[20:]
+    events, _ = run(pcap_file([(T0, ethernet(v6)), (T0, ethernet(v4, vlans=(7,)))]))
+    assert [e["src"] for e in events] == ["[2001:db8::20]:40000", "10.0.0.20:40000"]
+
+
+def test_ip_fragments_are_skipped() -> None:
+    import struct
+
+    packet = bytearray(ipv4("10.0.0.20", "10.0.0.10", 17, udp(40000, 3478, request())))
+    packet[6:8] = struct.pack("!H", 0x0010)  # fragment offset 16 (x8 bytes): not the first
+    events, _ = run(pcap_file([(T0, ethernet(bytes(packet)))]))
+    assert events == []
