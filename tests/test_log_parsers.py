@@ -241,3 +241,26 @@ def test_call_ids_agree_across_sources():
     assert set(exp[exp.event.isin(["call-attempted", "call-connected", "call-disconnected"])
                    & (exp.call_id == share)].event) == {"call-attempted", "call-connected",
                                                          "call-disconnected"}
+
+
+# --- web copies -------------------------------------------------------------------------------
+def test_joined_sip_lines_cut_apart():
+    from logcorr.scrape import unjoin_sip
+
+    joined = ("INVITE sip:a@b SIP/2.0 Via: SIP/2.0/TLS 10.0.0.1:5061 Call-ID: abc "
+              "CSeq: 1 INVITE From : <sip:x@y >;tag=1\n\nv=0 o=- 0 0 IN IP4 10.0.0.1 s=x t=0 0 "
+              "m=applicationsharing 5000 TCP/RTP/AVP 127")
+    assert unjoin_sip(joined).split("\r\n")[:6] == [
+        "INVITE sip:a@b SIP/2.0", "Via: SIP/2.0/TLS 10.0.0.1:5061", "Call-ID: abc",
+        "CSeq: 1 INVITE", "From : <sip:x@y >;tag=1", ""]
+    assert unjoin_sip(joined).endswith("m=applicationsharing 5000 TCP/RTP/AVP 127")
+    clean = "OPTIONS sip:a SIP/2.0\r\nSubject: meet me\r\nCall-ID: x\r\n\r\n"
+    assert unjoin_sip(clean) is clean
+
+
+def test_expressway_web_copy_start_line_joined_with_via():
+    df, _ = frame("expressway/cisco-212383-network-sip-504-sipmsg.txt")
+    (ev,) = df.itertuples()
+    assert (ev.event, ev.reason, ev.cseq, ev.call_id, ev.direction) == (
+        "504 INVITE", "Server time-out", "2066245576", "f1b3ad5d-183b-4632-b210-c2f9bec71960", "in")
+    assert ev.raw.startswith("SIP/2.0 504 Server time-out Via:")  # raw stays as read

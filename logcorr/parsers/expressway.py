@@ -45,6 +45,7 @@ from collections import OrderedDict
 from typing import BinaryIO, Iterator
 
 from logcorr import sip
+from logcorr.scrape import unjoin_sip
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "expressway"
@@ -204,7 +205,12 @@ class ExpresswayParser:
                 break
             program = program or t.group(1)
             body = body[t.end():]
-        return _Record(lineno, ts, host, program, body)
+        record = _Record(lineno, ts, host, program, body)
+        cut = body.find(" SIPMSG:")
+        if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
+            record.body = body[:cut]
+            record.more.append(body[cut:])
+        return record
 
 
 class _State:
@@ -282,7 +288,7 @@ class _State:
         if not msg_hash and detail:
             msg_hash = detail_fields(detail).get("Msg-Hash", "").strip()
         if text is not None:
-            msg = sip.parse_message(text)
+            msg = sip.parse_message(unjoin_sip(text))
             fields = sip.event_fields(msg, raw=text)
             kind = "full"
             if msg.defects and not msg.start_line:

@@ -31,6 +31,7 @@ import re
 from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
+from logcorr.scrape import unjoin_sip
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "sfb"
@@ -157,7 +158,7 @@ class SnooperParser:
         if text is None:
             ctx.skip(pos, "protocol record without Start-Line")
             return None
-        msg = sip.parse_message(text)
+        msg = sip.parse_message(unjoin_sip(text))
         if not msg.start_line or "start line is not SIP" in msg.defects:
             ctx.warn(pos, "protocol record whose Start-Line is not SIP")
         ev = msdiag.enrich(sip.event_fields(msg, raw=text))

@@ -25,6 +25,7 @@ import re
 from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
+from logcorr.scrape import unjoin_sip
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "sfb"
@@ -130,7 +131,7 @@ class UccApiParser:
         src, dst = (p.local, p.remote) if p.direction == "out" else (p.remote, p.local)
         for raw in messages:
             text = raw.decode("utf-8", "replace")
-            msg = sip.parse_message(text)
+            msg = sip.parse_message(unjoin_sip(text))
             if "start line is not SIP" in msg.defects or not msg.start_line:
                 ctx.skip(p.pos, "packet text is not SIP")
                 continue
