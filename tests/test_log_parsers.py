@@ -27,6 +27,7 @@ COUNTS = {
     "expressway/fixture-syslog-variants.txt": (expressway, 6, 0),
     "expressway/share-ok-loggingsnapshot_expe01.txt": (expressway, 55, 0),
     "sfb/fixture-client-uccapi.txt": (sfb_uccapi, 3, 1),
+    "sfb/fixture-edge-diag-and-client-504.txt": (sfb_snooper, 2, 1),
     "sfb/fixture-snooper-icewarn-multipart.txt": (sfb_snooper, 4, 2),
     "sfb/ms-support-test-csfederatedpartner-sipstack.txt": (sfb_snooper, 2, 0),
     "sfb/msxfaq-uccapilog-packet-lines.txt": (sfb_uccapi, 0, 0),
@@ -211,6 +212,19 @@ def test_snooper_diagnostic_tied_to_call_id():
     sip_ev = df[df.proto == "sip"].iloc[0]
     assert (sip_ev.direction, sip_ev.src, sip_ev.transport) == ("in", "lyncservr.contoso.com:61182", "TLS")
     assert sip_ev.ts.isoformat() == "2012-01-18T05:00:43.101000+00:00"  # Snooper stamps are UTC
+
+
+def test_snooper_with_pasted_client_lines_and_joined_fields():
+    df, ctx = frame("sfb/fixture-edge-diag-and-client-504.txt")
+    diag, resp = df.iloc[0], df.iloc[1]
+    assert (diag.event, diag.host, diag.call_id, diag.cseq, diag.method) == (
+        "diagnostic", "sfvedge", "f1b3ad5d-183b-4632-b210-c2f9bec71960", "2066245576", "INVITE")
+    assert "SIPPROXY_E_CONNECTION_UNKNOWN_ERROR" == diag.reason
+    assert "[INVITE sip:stejanss@skype.lab SIP/2.0]" in diag.summary
+    assert (resp.event, resp.direction, resp.src, resp.dst) == (
+        "504 INVITE", "in", "10.48.36.1:5061", "10.48.36.99:50123")
+    assert resp.ms_diagnostics.startswith("1046;")
+    assert ctx.warnings == ["line 1: lines outside any record"]
 
 
 def test_uccapi_times_follow_tz():

@@ -21,7 +21,8 @@ Events (``source`` = ``sfb``):
   ``call_id`` / ``cseq`` / ``method`` from ``SIP-Call-ID`` / ``SIP-CSeq``, ``summary`` =
   severity, text, result code and SIP start line.
 
-Other records (component traces) are read past. Web copies that joined a record's lines are cut
+UccApi client lines pasted into the same text (as support notes do) are read as
+:mod:`logcorr.parsers.sfb_uccapi` reads them. Other records (component traces) are read past. Web copies that joined a record's lines are cut
 again at the record's own field names.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
 from logcorr.scrape import unjoin_sip
+from logcorr.parsers import sfb_uccapi
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "sfb"
@@ -80,6 +82,7 @@ class SnooperParser:
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
         record: _Record | None = None
+        client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
         stray_start = None
         failures = 0
         for lineno, raw in enumerate(stream, 1):
@@ -90,6 +93,7 @@ class SnooperParser:
                     if stray_start is not None:
                         ctx.skip(stray_start, "lines outside any record")
                         stray_start = None
+                    yield from client.close()
                     record = self._start(m, lineno, ctx)
                     failures = 0
                     rest = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
@@ -97,6 +101,9 @@ class SnooperParser:
                         line = rest
                     else:
                         continue
+                elif client.wants(line):
+                    yield from client.feed(lineno, line)
+                    continue
                 else:
                     if line.strip() and not line.startswith("#"):
                         stray_start = stray_start or lineno
@@ -125,6 +132,7 @@ class SnooperParser:
         if record is not None:
             ctx.warn(record.pos, "record without $$end_record")
             yield from self._finish(record, ctx)
+        yield from client.close()
         if stray_start is not None:
             ctx.skip(stray_start, "lines outside any record")
 

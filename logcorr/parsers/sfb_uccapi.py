@@ -45,7 +45,9 @@ PACKET_CLOSE = re.compile(r"^End of (Sending Packet|Data Received)")
 
 
 def sniff(head: bytes) -> bool:
-    if b"|" not in head or b"::" not in head:
+    """UccApi lines, in a file that is not a Snooper trace (the Snooper parser reads UccApi lines
+    pasted into a trace too)."""
+    if b"|" not in head or b"::" not in head or (b"$$begin_record" in head and b"TL_" in head):
         return False
     for line in head.decode("utf-8", "replace").splitlines()[:200]:
         if LINE.match(line):
@@ -69,45 +71,69 @@ class UccApiParser:
         return sniff(head)
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        if ctx.tz_assumed:
-            ctx.note(f"UccApi log times are the client's local time; read as {ctx.tz} (use --tz)")
-        packet: _Packet | None = None
+        reader = Reader(ctx)
         failures = 0
         for lineno, raw in enumerate(stream, 1):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            m = LINE.match(line)
-            if m is None:
-                if packet is not None:
-                    packet.lines.append(line)
-                    if len(packet.lines) > MAX_PACKET_LINES:
-                        ctx.skip(packet.pos, "packet without its end line")
-                        packet = None
-                elif line.strip() and not line.startswith("#"):
-                    failures += 1
-                    if failures >= MAX_CONSECUTIVE_FAILURES:
-                        ctx.warn(lineno, "gave up: not a UccApi log")
-                        return
-                continue
-            failures = 0
-            text = m.group(11).strip()
+            taken = reader.wants(line)
+            if taken:
+                failures = 0
+                yield from reader.feed(lineno, line)
+            elif line.strip() and not line.startswith("#"):
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    ctx.warn(lineno, "gave up: not a UccApi log")
+                    return
+        yield from reader.close()
+
+
+class Reader:
+    """The line machine of a UccApi log, usable on its own or inside another SfB text."""
+
+    def __init__(self, ctx: ParseContext):
+        self.ctx = ctx
+        self.packet: _Packet | None = None
+        self.noted = False
+
+    def wants(self, line: str) -> bool:
+        """True for a UccApi line, and for any line while a packet is open."""
+        return self.packet is not None or LINE.match(line) is not None
+
+    def feed(self, lineno: int, line: str) -> Iterator[dict]:
+        ctx = self.ctx
+        if not self.noted and ctx.tz_assumed:
+            ctx.note(f"UccApi log times are the client's local time; read as {ctx.tz} (use --tz)")
+        self.noted = True
+        m = LINE.match(line)
+        packet = self.packet
+        if m is None:
             if packet is not None:
-                if not text and not packet.lines:
-                    continue  # the empty stamped line some copies show before the message
-                closing = PACKET_CLOSE.match(text) is not None
-                yield from self._finish(packet, ctx)
-                packet = None
-                if closing:
-                    continue
-            o = PACKET_OPEN.match(text)
-            if o:
-                ts = self._time(m, ctx)
-                if ts is None:
-                    ctx.skip(lineno, "bad time stamp")
-                    continue
-                direction = "out" if o.group(1) == "Sending Packet" else "in"
-                packet = _Packet(lineno, ts, direction, o.group(2), o.group(3))
+                packet.lines.append(line)
+                if len(packet.lines) > MAX_PACKET_LINES:
+                    ctx.skip(packet.pos, "packet without its end line")
+                    self.packet = None
+            return
+        text = m.group(11).strip()
         if packet is not None:
+            if not text and not packet.lines:
+                return  # the empty stamped line some copies show before the message
+            self.packet = None
             yield from self._finish(packet, ctx)
+            if PACKET_CLOSE.match(text):
+                return
+        o = PACKET_OPEN.match(text)
+        if o:
+            ts = self._time(m, ctx)
+            if ts is None:
+                ctx.skip(lineno, "bad time stamp")
+                return
+            direction = "out" if o.group(1) == "Sending Packet" else "in"
+            self.packet = _Packet(lineno, ts, direction, o.group(2), o.group(3))
+
+    def close(self) -> Iterator[dict]:
+        if self.packet is not None:
+            packet, self.packet = self.packet, None
+            yield from self._finish(packet, self.ctx)
 
     @staticmethod
     def _time(m: re.Match, ctx: ParseContext) -> dt.datetime | None:
