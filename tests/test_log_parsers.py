@@ -24,7 +24,7 @@ COUNTS = {
     "expressway/cisco-212383-network-sip-504-sipmsg.txt": (expressway, 1, 0),
     "expressway/cisco-213863-network-tcp-h323-multiline.txt": (expressway, 3, 0),
     "expressway/fixture-b2bua-legs-utctime.txt": (expressway, 9, 1),
-    "expressway/fixture-syslog-variants.txt": (expressway, 6, 0),
+    "expressway/fixture-syslog-variants.txt": (expressway, 7, 1),
     "expressway/share-ok-loggingsnapshot_expe01.txt": (expressway, 55, 0),
     "sfb/fixture-client-uccapi.txt": (sfb_uccapi, 3, 1),
     "sfb/fixture-edge-diag-and-client-504.txt": (sfb_snooper, 2, 1),
@@ -163,13 +163,20 @@ def test_expressway_file_order_kept_for_equal_times():
 
 
 def test_expressway_syslog_variants():
-    df, _ = frame("expressway/fixture-syslog-variants.txt")
-    assert list(df.host) == ["expe02", "expe02", "expc01", "expc01", "expc01", "vcs01"]
+    df, ctx = frame("expressway/fixture-syslog-variants.txt")
+    assert list(df.host) == ["expe02", "expe02", "expc01", "expc01", "expc01", "vcs01", "expe03"]
     assert list(df.event[:2]) == ["OPTIONS", "200 OPTIONS"]  # RFC 5424, tag repeated
     # "Line 191:" copy with two records joined on one physical line: both read, same line number
     assert list(df.event[3:5]) == ["call-attempted", "call-disconnected"]
     assert list(df.pos[3:5]) == [4, 4]
     assert df.iloc[2].reason == "gatekeeper timed out"  # padded values trimmed
+    # BSD stamp of a remote syslog server: UTCTime gives the time; without it the year must be known
+    assert df.iloc[6].ts.isoformat() == "2020-11-18T19:55:58.990000+00:00"
+    assert ctx.warnings == ["line 8: no usable time stamp (no UTCTime, no year)"]
+    ctx2 = ParseContext(file="x", year=2020, tz=dt.timezone(dt.timedelta(hours=1)), tz_assumed=False)
+    with (DATA / "expressway/fixture-syslog-variants.txt").open("rb") as stream:
+        last = list(expressway.PARSER.parse(stream, ctx2))[-1]
+    assert (last["event"], last["ts"].isoformat()) == ("call-attempted", "2020-11-18T19:55:59+00:00")
 
 
 def test_expressway_gives_up_on_foreign_text():

@@ -2,7 +2,8 @@
 
 A record starts with ``<ISO time with offset> <host> [<program>[[pid]]: ]<body>`` and runs until the
 next line that starts with such a stamp (SIPMSG blocks, H.323 PDU dumps and media-session dumps span
-lines). Accepted variants of the prefix: RFC 5424 remote syslog (``<166>2020-11-18T19:55:58Z host
+lines). Accepted variants of the prefix: a remote syslog server's BSD stamp
+(``Nov 18 19:55:58 host tvcs: ...``, local time without year: UTCTime decides), RFC 5424 remote syslog (``<166>2020-11-18T19:55:58Z host
 tvcs: tvcs: ...``, the tag repeated), Notepad++ "Find All" copies (``Line 190: ``), stamps without
 a fraction or with ``Z``. Web copies that joined several records on one physical line are cut again
 at each embedded stamp. Lines starting with ``#`` end the current record and are ignored.
@@ -57,6 +58,13 @@ RECORD_START = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?(Z|[+-]\d\d:?\d\d)?"
     r"[ \t]+(\S+)[ \t]+(.*)$"
 )
+# Nov 18 19:55:58 expe01 tvcs: UTCTime="..."   (a remote syslog server's BSD stamp, local time)
+BSD_START = re.compile(
+    r"^(?:<\d{1,3}>)?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) "
+    r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?[ \t]+(\S+)[ \t]+(.*)$"
+)
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 # The same stamp inside a physical line, where a web copy joined two records.
 EMBEDDED_START = re.compile(
     r" (?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d) \S+ "
@@ -126,7 +134,7 @@ def _addr(ip: str, port: str) -> str:
 
 
 class _Record:
-    __slots__ = ("pos", "ts", "host", "program", "body", "more")
+    __slots__ = ("pos", "ts", "host", "program", "body", "more", "zone_assumed")
 
     def __init__(self, pos, ts, host, program, body):
         self.pos, self.ts, self.host, self.program, self.body = pos, ts, host, program, body
@@ -157,7 +165,7 @@ class ExpresswayParser:
         for lineno, raw in enumerate(stream, 1):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             for piece in _cut(line):
-                m = RECORD_START.match(piece)
+                m = RECORD_START.match(piece) or BSD_START.match(piece)
                 if m:
                     if orphan_start is not None:
                         ctx.skip(orphan_start, "lines outside any record")
@@ -188,12 +196,15 @@ class ExpresswayParser:
 
     @staticmethod
     def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
-        y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
+        if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
+            mon, d, hh, mi, ss, frac, host, rest = m.groups()
+            year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
+            y, mo, off = str(year or 1), str(MONTHS[mon]), None
+        else:
+            y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
         try:
             ts = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
                              tzinfo=_offset(off, ctx))
-            if not off and ctx.tz_assumed:
-                ctx.note("Expressway stamps without offset read as " + str(ctx.tz))
             ts = ts.astimezone(dt.timezone.utc)
         except ValueError:
             ts = None
@@ -206,6 +217,7 @@ class ExpresswayParser:
             program = program or t.group(1)
             body = body[t.end():]
         record = _Record(lineno, ts, host, program, body)
+        record.zone_assumed = not off
         cut = body.find(" SIPMSG:")
         if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
             record.body = body[:cut]
@@ -257,8 +269,10 @@ class _State:
             ts = utc_time(fields["UTCTime"])
         if ts is None:
             ts = rec.ts
-        if ts is None:
-            self.ctx.skip(rec.pos, "bad time stamp")
+            if ts is not None and rec.zone_assumed and self.ctx.tz_assumed:
+                self.ctx.note(f"Expressway stamps without offset read as {self.ctx.tz} (use --tz)")
+        if ts is None or ts.year < 1970:
+            self.ctx.skip(rec.pos, "no usable time stamp (no UTCTime, no year)")
             return
         base = {"ts": ts, "source": NAME, "host": rec.host, "file": self.ctx.file, "pos": rec.pos}
         module = fields.get("Module", "")
