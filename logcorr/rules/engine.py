@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .frames import ROW, TS, step_frame
+from .frames import ROW, TS, first_per, step_frame
 from .model import AbsentBlock, CallBlock, CountBlock, MatchBlock, SequenceBlock, Step
 from .predicates import View
 
@@ -57,6 +57,10 @@ def _dedupe(view: View, table: pd.DataFrame, once_per: list[str], first_step: st
 # ----------------------------------------------------------------------------------- match
 def run_match(block: MatchBlock, view: View) -> list[Hit]:
     idx = np.flatnonzero(block.where.mask(view))
+    if block.first_per:
+        idx = first_per(view, idx, block.first_per)
+        if block.having is not None and len(idx):
+            idx = idx[block.having.evaluate(view, idx)]
     if len(idx) == 0:
         return []
     table = pd.DataFrame({_r("event"): idx, _t("event"): view.array("ts")[idx]})

@@ -61,6 +61,9 @@ def step_frame(view: View, step: Step, mask: np.ndarray | None = None) -> pd.Dat
     ts = view.array("ts")[idx]
     good = ~np.isnat(ts)
     idx, ts = idx[good], ts[good]
+    if step.first_per:
+        idx = first_per(view, idx, step.first_per)
+        ts = view.array("ts")[idx]
     df = pd.DataFrame({ROW: idx, TS: ts})
     exploded = []
     for name, spec in step.keys.items():
@@ -75,3 +78,16 @@ def step_frame(view: View, step: Step, mask: np.ndarray | None = None) -> pd.Dat
             df = df[df[name].notna() & (df[name] != "")]
         df[name] = df[name].astype(object)
     return df.reset_index(drop=True)
+
+
+def first_per(view: View, idx: np.ndarray, columns: list[str]) -> np.ndarray:
+    """Of the rows idx, the earliest per value set of columns (rows with empty values all kept)."""
+    if len(idx) == 0:
+        return idx
+    df = pd.DataFrame({c: _as_text(view, c, idx) for c in columns})
+    df["_i"] = idx
+    df["_ts"] = view.array("ts")[idx]
+    df = df.sort_values(["_ts", "_i"], kind="stable")
+    empty = (df[columns] == "").any(axis=1).to_numpy()
+    keep = ~df.duplicated(subset=columns, keep="first").to_numpy() | empty
+    return np.sort(df["_i"].to_numpy()[keep])

@@ -28,13 +28,14 @@ RULE_KEYS = {
     "match": False, "sequence": False, "absent": False, "count": False, "call": False,
 }  # name -> required
 BLOCK_TYPES = ("match", "sequence", "absent", "count", "call")
-MATCH_KEYS = {"where": True, "once_per": False}
+MATCH_KEYS = {"where": True, "first_per": False, "having": False, "once_per": False}
 SEQUENCE_KEYS = {"join": False, "steps": True, "once_per": False}
 ABSENT_KEYS = {"join": False, "steps": True, "not_followed_by": True, "once_per": False}
 COUNT_KEYS = {"join": False, "where": True, "keys": False, "for_each": False, "within": False,
               "at_least": False, "at_most": False, "once_per": False}
 CALL_KEYS = {"where": False, "seen": False, "missing": False, "not_observable": False}
-STEP_KEYS = {"name": True, "where": True, "keys": False, "within": False, "after": False}
+STEP_KEYS = {"name": True, "where": True, "first_per": False, "keys": False, "within": False,
+             "after": False}
 FOR_EACH_KEYS = {"name": False, "where": True, "keys": False}
 KEYSPEC_KEYS = {"column": False, "split": False, "regex": False, "pair": False}
 EXTRACT_KEYS = {"from": True, "regex": False, "step": False, "bits": False}
@@ -178,9 +179,22 @@ def _step(ctx: _Ctx, spec, join: list[str], allowed: dict, what: str, line: int,
     if within is not None and after is not None and after >= within:
         ctx.add(line, f"{what}: 'after' must be shorter than 'within'")
         ok = False
-    if where is None or name is None or not ok:
+    first_per = _columns(ctx, spec, "first_per", line)
+    if where is None or name is None or not ok or first_per is None:
         return None
-    return Step(name=name, where=where, keys=keys, within=within, after=after, line=line)
+    return Step(name=name, where=where, keys=keys, within=within, after=after, line=line,
+                first_per=first_per)
+
+
+def _columns(ctx: _Ctx, obj, key: str, line: int) -> list[str] | None:
+    if key not in obj:
+        return []
+    cols = _str_list(ctx, obj, key, line)
+    bad = [c for c in cols if c not in KINDS]
+    if bad or not cols:
+        ctx.add(_ln(obj, key, line), f"'{key}' takes event columns; not in the schema: {bad}")
+        return None
+    return cols
 
 
 def _join(ctx: _Ctx, block, line: int) -> list[str]:
@@ -233,7 +247,19 @@ def _block(ctx: _Ctx, kind: str, block, line: int):
             return None
         where = compile_predicate(block.get("where"), KINDS, ctx.p, _ln(block, "where", line))
         once = _once_per(ctx, block, line, set())
-        return MatchBlock(where=where, once_per=once) if where is not None else None
+        first_per = _columns(ctx, block, "first_per", line)
+        having = None
+        if "having" in block:
+            having = compile_predicate(block["having"], KINDS, ctx.p, _ln(block, "having", line))
+            if having is None:
+                return None
+            if not first_per:
+                ctx.add(_ln(block, "having", line), "'having' only makes sense with 'first_per' "
+                        "(otherwise put the condition in 'where')")
+                return None
+        if where is None or first_per is None:
+            return None
+        return MatchBlock(where=where, once_per=once, first_per=first_per, having=having)
     if kind == "sequence":
         if not ctx.keys(block, SEQUENCE_KEYS, "sequence", line):
             return None

@@ -46,12 +46,15 @@ class Step:
     within: pd.Timedelta | None = None  # at most this long after the previous step
     after: pd.Timedelta | None = None  # at least this long after the previous step
     line: int = 0
+    first_per: list[str] = field(default_factory=list)  # only the first event per these columns
 
 
 @dataclass
 class MatchBlock:
     where: Node
     once_per: list[str] = field(default_factory=list)
+    first_per: list[str] = field(default_factory=list)  # first event (of where) per these columns
+    having: Node | None = None  # ... which must also satisfy this
     kind: str = "match"
 
 
