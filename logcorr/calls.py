@@ -171,6 +171,13 @@ def _flow(g: pd.DataFrame, stun: pd.DataFrame, has_capture: bool) -> tuple[list[
         seen("answer-relay", answer, note="relay " + ", ".join(sorted(offered)))
     elif not answers.empty:
         steps["answer-relay"].note = "the 200 OK offers no typ relay candidate"
+    else:
+        refused = g[(g["method"] == "INVITE") & (g["cseq"] == cseq0) & (g["status"] >= 300)]
+        if not refused.empty:
+            r = refused.iloc[0]
+            diag = f" ({r['ms_diagnostics']})" if r["ms_diagnostics"] else ""
+            steps["answer-relay"].note = f"the share INVITE was refused: {r['status']} {r['reason']}{diag}"
+            steps["answer-relay"].evidence = _ev(refused.head(1))
     acks = g[(g["event"] == "ACK") & (g["cseq"] == cseq0)]
     if not acks.empty and not answers.empty:
         seen("ack", acks)
@@ -331,9 +338,11 @@ def _verdict(steps: list[Step]) -> tuple[str, str]:
     when = f" at {pd.Timestamp(s.ts).strftime('%H:%M:%S.%f')[:-3]}" if s.ts is not None else ""
     detail = f" ({s.note})" if s.note else ""
     missing = steps[first_missing]
-    why = f"; {missing.note}" if missing.note and missing.state == "missing" else ""
-    return stage, (f"stopped after step {last + 1} ({stage}): {SEEN_TEXT[stage]}{detail}{when}; "
-                   f"{MISSING_TEXT[missing.name]}{why}")
+    if missing.note.startswith("the share INVITE was refused"):
+        what = missing.note
+    else:
+        what = MISSING_TEXT[missing.name] + (f"; {missing.note}" if missing.note else "")
+    return stage, f"stopped after step {last + 1} ({stage}): {SEEN_TEXT[stage]}{detail}{when}; {what}"
 
 
 def attribute(findings, calls: list[dict]) -> None:

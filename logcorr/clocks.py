@@ -92,6 +92,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     reference = min(clocks, key=rank)
     ref_source, ref_host = reference.split("|", 1)
     offsets: dict[str, Clock] = {reference: Clock(ref_source, ref_host, 0.0, 0, ref_host, "reference")}
+    _same_host_captures(events, clocks, offsets, ref_host)
     # breadth-first: a clock tied to an aligned clock gets aligned through it
     changed = True
     while changed:

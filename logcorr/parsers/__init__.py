@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from .base import SNIFF_BYTES, ParseContext, Parser
-from . import cms
+from . import cms, expressway, pcap, sfb_snooper, sfb_uccapi, siptext
 
 REGISTRY: tuple[Parser, ...] = (
+    pcap.PARSER,
+    expressway.PARSER,
+    sfb_snooper.PARSER,
+    sfb_uccapi.PARSER,
     cms.PARSER,
+    siptext.PARSER,
 )
 
 
