@@ -93,7 +93,8 @@ def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str
     events = result.events
     calls = calls_stage.build(events)
     public_calls = [_call_json(calls_stage.public(c)) for c in calls]
-    findings = evaluate(ruleset, events, public_calls)
+    # rules compare times across sources: they see the aligned clock
+    findings = evaluate(ruleset, events.assign(ts=events["ts_aligned"]), public_calls)
     calls_stage.attribute(findings, calls)
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), iso(f.ts) or ""))
     return Diagnosis(read=result, calls=calls, clocks=[c.to_dict() for c in clocks],

@@ -290,7 +290,7 @@ def _sdp_addresses(g: pd.DataFrame) -> set[str]:
 
 
 SEEN_TEXT = {
-    "invite": "the share INVITE reached CMS",
+    "invite": "the share INVITE was sent",
     "allocate": "CMS asked the TURN server for a relay",
     "allocate-challenge": "the TURN server challenged the Allocate",
     "allocate-auth": "CMS sent its signed Allocate",

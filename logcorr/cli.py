@@ -180,12 +180,10 @@ def main() -> None:
             typer.echo(line, err=True)
         typer.echo(f"logcorr: {len(e.errors)} problem(s) in the rules", err=True)
         sys.exit(int(ExitCode.USAGE))
-    except Exception as e:  # click usage errors and anything unforeseen: one line, no traceback
-        import click
-
-        if isinstance(e, click.exceptions.Abort):
+    except Exception as e:  # usage errors of the CLI framework and anything unforeseen: one line
+        if type(e).__name__ == "Abort":
             sys.exit(130)
-        if isinstance(e, click.ClickException):
+        if callable(getattr(e, "show", None)) and hasattr(e, "exit_code"):  # a usage error
             e.show()
             sys.exit(int(ExitCode.USAGE))
         typer.echo(f"logcorr: internal error: {type(e).__name__}: {e}", err=True)

@@ -72,7 +72,8 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     def pair_stats(a: str, b: str) -> tuple[float | None, int]:
         if a not in by_clock or b not in by_clock:
             return None, 0
-        joined = by_clock[a].join(by_clock[b], how="inner", lsuffix="_a", rsuffix="_b")
+        joined = pd.merge(by_clock[a], by_clock[b], left_index=True, right_index=True,
+                          suffixes=("_a", "_b"))
         if len(joined) < MIN_PAIRS:
             return None, 0
         diffs = (joined["ts_a"] - joined["ts_b"]).dt.total_seconds()
