@@ -33,6 +33,8 @@ Events (``source`` = ``expressway``):
     is a TURN relay (``Allowed Peer List``), else ``media-route-creating`` / ``media-route-deleting``;
     ``src`` = where packets come from (else the receiving local address), ``dst`` = where they go
     (else the sending local address), ``relayed`` = the relay address for TURN routes.
+  - ``network.sip`` ERROR / WARN records that carry no message: ``sip-error`` / ``sip-warning``
+    with the ``Detail`` as summary.
   - ``network.tcp`` connection records: ``tcp-connecting``, ``tcp-connection-established``,
     ``tcp-connection-closed`` (the ``Detail`` in lower case with hyphens), ``reason`` from ``Reason``.
 
@@ -79,6 +81,7 @@ ROUTE = re.compile(
     r"Route:\s*(Creating|Deleting):\s*Packets Rxd on (\S+)\s+\(socket [^)]*\)\s+from (.+?)\s+"
     r"Txd on (\S+)\s+\(socket [^)]*\)\s+to (.+?)\s*$"
 )
+SIP_TROUBLE = {"ERROR": "sip-error", "WARN": "sip-warning", "WARNING": "sip-warning"}
 ADDRESS = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d+$")
 
 
@@ -310,8 +313,11 @@ class _State:
         elif detail:
             fields = info_fields(detail)
             if fields is None:
-                self.ctx.skip(rec.pos, "network.sip record without message or summary")
-                return
+                key = SIP_TROUBLE.get(f.get("Level", "").upper())
+                if key:
+                    self._emit(dict(base, proto="log", event=key, direction=direction, src=src,
+                                    dst=dst, summary=detail, raw=_raw(rec)))
+                return  # other network.sip notes: nothing a rule needs
             kind = "info"
         else:
             return  # other network.sip records (e.g. connection notes): nothing to tell
