@@ -293,3 +293,10 @@ def test_expressway_web_copy_start_line_joined_with_via():
     assert (ev.event, ev.reason, ev.cseq, ev.call_id, ev.direction) == (
         "504 INVITE", "Server time-out", "2066245576", "f1b3ad5d-183b-4632-b210-c2f9bec71960", "in")
     assert ev.raw.startswith("SIP/2.0 504 Server time-out Via:")  # raw stays as read
+
+
+def test_expressway_sniffs_bsd_copies_only_with_utctime():
+    line = (DATA / "expressway/fixture-syslog-variants.txt").read_bytes().split(b"\n")[6]
+    assert line.startswith(b"Nov 18 ") and expressway.PARSER.sniff(line)
+    assert not expressway.PARSER.sniff(line.replace(b'UTCTime="', b'Time="'))
+    assert not expressway.PARSER.sniff(CMS_LINE)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import BinaryIO, Iterator
 
 from logcorr import sip
@@ -86,12 +86,16 @@ ADDRESS = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d+$")
 
 
 def sniff(head: bytes) -> bool:
-    """An Expressway record: `tvcs:` (or `UTCTime="`) after an ISO stamp with host."""
+    """An Expressway record (`Module="` or `Event="` fields) after an ISO stamp and host, or after
+    a BSD stamp when it carries its own `UTCTime="`."""
     if b'UTCTime="' not in head and b"tvcs:" not in head:
         return False
     for line in head.decode("utf-8", "replace").splitlines()[:400]:
         m = RECORD_START.match(line)
         if m and ('Module="' in m.group(10) or 'Event="' in m.group(10)):
+            return True
+        m = BSD_START.match(line)  # remote syslog copy: only with the product's own UTCTime
+        if m and 'UTCTime="' in m.group(8) and ('Module="' in m.group(8) or 'Event="' in m.group(8)):
             return True
     return False
 
@@ -233,7 +237,7 @@ class _State:
 
     def __init__(self, ctx: ParseContext):
         self.ctx = ctx
-        self.queue: list[_Slot] = []
+        self.queue: deque[_Slot] = deque()
         self.pending: dict[tuple[str, str], _Slot] = {}
         self.count = 0
         self.invite_from: OrderedDict[str, str] = OrderedDict()  # src address -> last INVITE Call-ID
@@ -250,7 +254,7 @@ class _State:
             head = self.queue[0]
             if head.key is not None and not final and self.count - head.born < PENDING_WINDOW:
                 break
-            self.queue.pop(0)
+            self.queue.popleft()
             if head.key is not None and self.pending.get(head.key) is head:
                 del self.pending[head.key]
             yield head.event
