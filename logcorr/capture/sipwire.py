@@ -1,0 +1,48 @@
+"""Clear-text SIP inside captures: cheap detection by start line, then the shared grammar.
+
+Detection is by content on any port: a status line (``SIP/2.0 <3 digits>``) or a request line
+(``<METHOD> <uri> SIP/2.0``). Parsing, event fields and TCP framing come from :mod:`logcorr.sip`
+(the one SIP grammar of the project); this module only adapts bytes to it.
+"""
+from __future__ import annotations
+
+import re
+
+from logcorr import sip
+
+_STATUS = re.compile(rb"SIP/2\.0 [1-6]\d\d[ \r\n]")
+_REQUEST = re.compile(rb"[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n")
+_ANY_START = re.compile(rb"(?:^|\n)(SIP/2\.0 [1-6]\d\d[ \r\n]|[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n)")
+MAX_LINE = 1024  # a request line longer than this is not looked for
+
+
+def starts_sip(data: bytes, p: int, end: int) -> bool:
+    """Does a SIP message start at ``data[p]``?"""
+    head = data[p : min(end, p + MAX_LINE)]
+    return bool(_STATUS.match(head) or _REQUEST.match(head))
+
+
+def find_start(buf: bytes | bytearray) -> int:
+    """Offset of the first SIP start line in ``buf`` (at a line start), or -1."""
+    m = _ANY_START.search(buf)
+    if not m:
+        return -1
+    return m.start(1)
+
+
+def evidence(payload: bytes) -> bool:
+    """Could this TCP payload hold STUN or SIP (or the start of one)?"""
+    return b"\x21\x12\xa4\x42" in payload or b"\x00\x0f\x00\x04\x72\xc6\x4b\xc6" in payload or b"SIP/2.0" in payload
+
+
+def split(buf: bytes) -> tuple[list[bytes], bytes]:
+    """Whole SIP messages of a TCP stream and the bytes still waiting (by Content-Length)."""
+    return sip.split_messages(buf)
+
+
+def fields(raw: bytes) -> dict | None:
+    """Event columns of one SIP message, or ``None`` when the bytes are not SIP."""
+    text = raw.decode("utf-8", "replace")
+    if not sip.looks_like_sip(text):
+        return None
+    return sip.event_fields(sip.parse_message(text), raw=text)
