@@ -52,7 +52,7 @@ from logcorr.scrape import unjoin_sip
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "expressway"
-PENDING_WINDOW = 50  # records after which an unpaired INFO/DEBUG network.sip record is final
+PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
 
 # 2017-03-02T08:10:46.240+01:00 vcse tvcs: UTCTime="..."   (optional "Line 190: " and "<166>1 ")
 RECORD_START = re.compile(
