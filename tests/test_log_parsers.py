@@ -23,11 +23,12 @@ COUNTS = {
     "expressway/bluck7-proxyparser-comments-mediarouting-turn.txt": (expressway, 9, 0),
     "expressway/cisco-212383-network-sip-504-sipmsg.txt": (expressway, 1, 0),
     "expressway/cisco-213863-network-tcp-h323-multiline.txt": (expressway, 3, 0),
-    "expressway/fixture-b2bua-legs-utctime.txt": (expressway, 9, 1),
+    "expressway/fixture-b2bua-legs-utctime.txt": (expressway, 10, 1),
     "expressway/fixture-syslog-variants.txt": (expressway, 7, 1),
     "expressway/share-ok-loggingsnapshot_expe01.txt": (expressway, 55, 0),
     "sfb/fixture-client-uccapi.txt": (sfb_uccapi, 3, 1),
     "sfb/fixture-edge-diag-and-client-504.txt": (sfb_snooper, 2, 1),
+    "sfb/fixture-client-uccapi-web-copy.txt": (sfb_uccapi, 1, 0),
     "sfb/fixture-snooper-icewarn-multipart.txt": (sfb_snooper, 4, 2),
     "sfb/ms-support-test-csfederatedpartner-sipstack.txt": (sfb_snooper, 2, 0),
     "sfb/msxfaq-uccapilog-packet-lines.txt": (sfb_uccapi, 0, 0),
@@ -234,6 +235,13 @@ def test_snooper_with_pasted_client_lines_and_joined_fields():
     assert ctx.warnings == ["line 1: lines outside any record"]
 
 
+def test_uccapi_web_copy_with_joined_lines():
+    events, ctx = read("sfb/fixture-client-uccapi-web-copy.txt")
+    (ev,) = events
+    assert (ev["event"], ev["call_id"], ev["cseq"], ev["src"], ev["dst"], ev["transport"]) == (
+        "SERVICE", "0123456789abcdef", "1", "192.168.0.13:6966", "207.46.5.158:443", "TLS")
+
+
 def test_uccapi_times_follow_tz():
     utc, ctx = read("sfb/fixture-client-uccapi.txt")
     assert any("--tz" in n for n in ctx.notes)
@@ -285,3 +293,10 @@ def test_expressway_web_copy_start_line_joined_with_via():
     assert (ev.event, ev.reason, ev.cseq, ev.call_id, ev.direction) == (
         "504 INVITE", "Server time-out", "2066245576", "f1b3ad5d-183b-4632-b210-c2f9bec71960", "in")
     assert ev.raw.startswith("SIP/2.0 504 Server time-out Via:")  # raw stays as read
+
+
+def test_expressway_sniffs_bsd_copies_only_with_utctime():
+    line = (DATA / "expressway/fixture-syslog-variants.txt").read_bytes().split(b"\n")[6]
+    assert line.startswith(b"Nov 18 ") and expressway.PARSER.sniff(line)
+    assert not expressway.PARSER.sniff(line.replace(b'UTCTime="', b'Time="'))
+    assert not expressway.PARSER.sniff(CMS_LINE)

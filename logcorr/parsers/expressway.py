@@ -33,6 +33,8 @@ Events (``source`` = ``expressway``):
     is a TURN relay (``Allowed Peer List``), else ``media-route-creating`` / ``media-route-deleting``;
     ``src`` = where packets come from (else the receiving local address), ``dst`` = where they go
     (else the sending local address), ``relayed`` = the relay address for TURN routes.
+  - ``network.sip`` ERROR / WARN records that carry no message: ``sip-error`` / ``sip-warning``
+    with the ``Detail`` as summary.
   - ``network.tcp`` connection records: ``tcp-connecting``, ``tcp-connection-established``,
     ``tcp-connection-closed`` (the ``Detail`` in lower case with hyphens), ``reason`` from ``Reason``.
 
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import BinaryIO, Iterator
 
 from logcorr import sip
@@ -50,7 +52,7 @@ from logcorr.scrape import unjoin_sip
 from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 
 NAME = "expressway"
-PENDING_WINDOW = 50  # records after which an unpaired INFO/DEBUG network.sip record is final
+PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
 
 # 2017-03-02T08:10:46.240+01:00 vcse tvcs: UTCTime="..."   (optional "Line 190: " and "<166>1 ")
 RECORD_START = re.compile(
@@ -79,16 +81,21 @@ ROUTE = re.compile(
     r"Route:\s*(Creating|Deleting):\s*Packets Rxd on (\S+)\s+\(socket [^)]*\)\s+from (.+?)\s+"
     r"Txd on (\S+)\s+\(socket [^)]*\)\s+to (.+?)\s*$"
 )
+SIP_TROUBLE = {"ERROR": "sip-error", "WARN": "sip-warning", "WARNING": "sip-warning"}
 ADDRESS = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d+$")
 
 
 def sniff(head: bytes) -> bool:
-    """An Expressway record: `tvcs:` (or `UTCTime="`) after an ISO stamp with host."""
+    """An Expressway record (`Module="` or `Event="` fields) after an ISO stamp and host, or after
+    a BSD stamp when it carries its own `UTCTime="`."""
     if b'UTCTime="' not in head and b"tvcs:" not in head:
         return False
     for line in head.decode("utf-8", "replace").splitlines()[:400]:
         m = RECORD_START.match(line)
         if m and ('Module="' in m.group(10) or 'Event="' in m.group(10)):
+            return True
+        m = BSD_START.match(line)  # remote syslog copy: only with the product's own UTCTime
+        if m and 'UTCTime="' in m.group(8) and ('Module="' in m.group(8) or 'Event="' in m.group(8)):
             return True
     return False
 
@@ -230,7 +237,7 @@ class _State:
 
     def __init__(self, ctx: ParseContext):
         self.ctx = ctx
-        self.queue: list[_Slot] = []
+        self.queue: deque[_Slot] = deque()
         self.pending: dict[tuple[str, str], _Slot] = {}
         self.count = 0
         self.invite_from: OrderedDict[str, str] = OrderedDict()  # src address -> last INVITE Call-ID
@@ -247,7 +254,7 @@ class _State:
             head = self.queue[0]
             if head.key is not None and not final and self.count - head.born < PENDING_WINDOW:
                 break
-            self.queue.pop(0)
+            self.queue.popleft()
             if head.key is not None and self.pending.get(head.key) is head:
                 del self.pending[head.key]
             yield head.event
@@ -310,8 +317,11 @@ class _State:
         elif detail:
             fields = info_fields(detail)
             if fields is None:
-                self.ctx.skip(rec.pos, "network.sip record without message or summary")
-                return
+                key = SIP_TROUBLE.get(f.get("Level", "").upper())
+                if key:
+                    self._emit(dict(base, proto="log", event=key, direction=direction, src=src,
+                                    dst=dst, summary=detail, raw=_raw(rec)))
+                return  # other network.sip notes: nothing a rule needs
             kind = "info"
         else:
             return  # other network.sip records (e.g. connection notes): nothing to tell

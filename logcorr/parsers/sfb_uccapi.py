@@ -42,6 +42,9 @@ PACKET_OPEN = re.compile(
     r"\s*(\d+) bytes:?\s*$"
 )
 PACKET_CLOSE = re.compile(r"^End of (Sending Packet|Data Received)")
+SIP_START = re.compile(r"^(?:[A-Z][A-Z_-]* \S+ SIP/2\.0\b|SIP/2\.0 \d{3}\b)")
+# a stamp inside a physical line, where a web copy joined two log lines
+EMBEDDED_STAMP = re.compile(r" (?=\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{1,6} [0-9A-Fa-f]+:[0-9A-Fa-f]+ \w+\s*::)")
 
 
 def sniff(head: bytes) -> bool:
@@ -100,6 +103,13 @@ class Reader:
         return self.packet is not None or LINE.match(line) is not None
 
     def feed(self, lineno: int, line: str) -> Iterator[dict]:
+        if "|" in line[1:] and EMBEDDED_STAMP.search(line):
+            for piece in EMBEDDED_STAMP.split(line):
+                yield from self._feed(lineno, piece)
+        else:
+            yield from self._feed(lineno, line)
+
+    def _feed(self, lineno: int, line: str) -> Iterator[dict]:
         ctx = self.ctx
         if not self.noted and ctx.tz_assumed:
             ctx.note(f"UccApi log times are the client's local time; read as {ctx.tz} (use --tz)")
@@ -114,9 +124,13 @@ class Reader:
                     self.packet = None
             return
         text = m.group(11).strip()
-        if packet is not None:
-            if not text and not packet.lines:
+        if packet is not None and not packet.lines:
+            if not text:
                 return  # the empty stamped line some copies show before the message
+            if SIP_START.match(text):  # ... or the message itself, on that stamped line
+                packet.lines.append(text)
+                return
+        if packet is not None:
             self.packet = None
             yield from self._finish(packet, ctx)
             if PACKET_CLOSE.match(text):
