@@ -1,0 +1,194 @@
+"""The command line: a thin layer over logcorr.api. No traceback ever reaches the user."""
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import ExitCode, UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Diagnose CMS / Skype for Business presentation sharing through Expressway-E TURN.")
+rules_app = typer.Typer(no_args_is_help=True, help="The rule catalogue.")
+app.add_typer(rules_app, name="rules")
+
+
+class Severity(str, Enum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class Format(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+TZ = typer.Option(None, "--tz", help="Time zone for logs whose lines carry none (IANA name or +01:00).")
+REDACT = typer.Option(False, "--redact", help="Replace user names, SIP URIs, phone numbers and IP addresses by stable pseudonyms.")
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> None:
+    typer.echo(f"logcorr: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def diagnose(
+    path: Path = typer.Argument(..., help="A .zip, .tar, .tar.gz/.tgz, .gz, a folder or one log or capture file."),
+    xlsx: Path = typer.Option(Path("logcorr-report.xlsx"), "--xlsx", help="Where to write the Excel report."),
+    no_xlsx: bool = typer.Option(False, "--no-xlsx", help="Do not write the Excel report."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON diagnosis instead of the text."),
+    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+    fail_on: Optional[Severity] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+) -> None:
+    """Read everything under PATH, print the diagnosis, write the Excel report."""
+    from . import api
+    from .report import excel, terminal
+
+    d = api.diagnose(path, tz=tz, rules=rules or (), redact=redact)
+    if not d.read.sources:
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in d.read.skipped[:3]) or "no files"
+        fail(f"nothing readable in {path} ({reasons})")
+    for s in d.read.skipped:
+        if "refused" in s.reason:
+            typer.echo(f"logcorr: refused {s.name}: {s.reason}", err=True)
+    if as_json:
+        typer.echo(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(terminal.render(d, style=typer.style if sys.stdout.isatty() else None))
+    if not no_xlsx:
+        written = excel.write(d, xlsx)
+        if not as_json:
+            typer.echo(f"\nExcel report: {written}")
+    if fail_on is not None:
+        order = [s.value for s in Severity]
+        worst = d.worst()
+        if worst is not None and order.index(worst) >= order.index(fail_on.value):
+            raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+@app.command()
+def events(
+    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
+    fmt: Format = typer.Option(Format.csv, "--format", help="csv, jsonl or parquet."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (stdout when absent, for csv/jsonl)."),
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+) -> None:
+    """Write the normalised event table."""
+    from . import api
+    from .report import table
+
+    if fmt is Format.parquet and output is None:
+        fail("--format parquet needs -o FILE")
+    if fmt is Format.parquet and not table.parquet_available():
+        fail("--format parquet needs pyarrow: pip install 'logcorr[parquet]' (or use csv/jsonl)")
+    result = api.read(path, tz=tz, redact=redact)
+    api.align(result)
+    if not result.sources:
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped[:3]) or "no files"
+        fail(f"nothing readable in {path} ({reasons})")
+    table.write(result.events, fmt.value, output)
+    typer.echo(f"logcorr: {len(result.events)} events from {len(result.sources)} file(s)"
+               + (f", {len(result.skipped)} not read" if result.skipped else ""), err=True)
+
+
+@app.command()
+def ladder(
+    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
+    call: Optional[str] = typer.Option(None, "--call", help="The Call-ID (or its start) of the call to draw; default: every presentation call."),
+    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+) -> None:
+    """Draw a call as a sequence diagram: one column per host, one row per message, findings marked."""
+    from . import api
+    from .report import ladder as ladder_report
+
+    d = api.diagnose(path, tz=tz, rules=rules or (), redact=redact)
+    if not d.read.sources:
+        fail(f"nothing readable in {path}")
+    if call:
+        chosen = [c for c in d.calls if c["call_id"].startswith(call)]
+        if not chosen:
+            fail(f"no call {call!r} in {path}; calls: " + ", ".join(c["call_id"] for c in d.calls[:10]))
+    else:
+        chosen = [c for c in d.calls if "applicationsharing" in c["media"]] or d.calls
+    if not chosen:
+        fail(f"no SIP call in {path}")
+    for c in chosen:
+        rows = ladder_report.rows(d.events, c, d.roles, d.findings)
+        typer.echo(ladder_report.render(rows, f"call {c['call_id']} [{c['media'] or 'no SDP'}]: {c['summary']}"))
+        typer.echo("")
+
+
+@rules_app.command("list")
+def rules_list(
+    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones."),
+) -> None:
+    """The rule catalogue: id, severity, title."""
+    from . import api
+    from .rules import load_rules
+
+    ruleset = load_rules(api.rule_dirs(rules or ()))
+    for r in ruleset.rules:
+        typer.echo(f"{r.id:<32} {r.severity:<8} {r.title}")
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Optional[Path] = typer.Argument(None, help="The rules folder (default: the shipped rules)."),
+) -> None:
+    """Validate rule files and run each rule's embedded examples."""
+    from .rules import check_rules, default_rules_dir
+
+    folder = directory or default_rules_dir()
+    if not folder.is_dir():
+        fail(f"{folder}: not a folder of rules")
+    failures = check_rules([folder])
+    for f in failures:
+        typer.echo(f, err=True)
+    if failures:
+        typer.echo(f"logcorr: {len(failures)} problem(s) in {folder}", err=True)
+        raise typer.Exit(int(ExitCode.FINDINGS))
+    typer.echo(f"logcorr: every rule in {folder} is valid and its examples pass")
+
+
+def main() -> None:
+    """Entry point: run the app and turn every error into one line and exit code 2."""
+    from .bundle import IntakeError
+    from .rules import RuleError
+
+    try:
+        rv = app(standalone_mode=False)
+        sys.exit(rv if isinstance(rv, int) else 0)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (IntakeError, UsageError) as e:
+        typer.echo(f"logcorr: {e}", err=True)
+        sys.exit(int(ExitCode.USAGE))
+    except RuleError as e:
+        for line in e.errors:
+            typer.echo(line, err=True)
+        typer.echo(f"logcorr: {len(e.errors)} problem(s) in the rules", err=True)
+        sys.exit(int(ExitCode.USAGE))
+    except Exception as e:  # usage errors of the CLI framework and anything unforeseen: one line
+        if type(e).__name__ == "Abort":
+            sys.exit(130)
+        if callable(getattr(e, "show", None)) and hasattr(e, "exit_code"):  # a usage error
+            e.show()
+            sys.exit(int(ExitCode.USAGE))
+        typer.echo(f"logcorr: internal error: {type(e).__name__}: {e}", err=True)
+        sys.exit(int(ExitCode.USAGE))
+
+
+if __name__ == "__main__":
+    main()

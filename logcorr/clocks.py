@@ -1,0 +1,142 @@
+"""Put every source on one clock.
+
+Each source's clock (one per source and logging host) is compared with a reference through
+messages seen by both: the same SIP message (Call-ID, CSeq number and method or status) logged by
+two hosts. The offset is the median of the differences, so a few odd pairs do not move it; it is
+reported with the number of pairs that support it. A capture found in the same diagnostic archive
+as an Expressway log was taken by that Expressway, on its clock. A source with no pair and no such
+tie stays unaligned, and the report says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+# Which clock to prefer as the reference: the TURN server's own (its log and its capture).
+REFERENCE_ORDER = ("expressway", "pcap", "sfb", "cms", "sip")
+MIN_PAIRS = 1
+
+
+@dataclass
+class Clock:
+    source: str
+    host: str
+    offset_s: float | None  # how far this clock runs ahead of the reference; None = unaligned
+    pairs: int
+    reference: str  # the reference clock's host
+    basis: str  # how the offset was found
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "host": self.host,
+                "offset_s": None if self.offset_s is None else round(self.offset_s, 3),
+                "pairs": self.pairs, "reference": self.reference, "summary": self.summary()}
+
+    def summary(self) -> str:
+        name = f"{self.source} clock ({self.host})"
+        if self.offset_s is None:
+            return f"{name}: unaligned, no message seen by it and another source"
+        if self.basis == "reference":
+            return f"{name}: the reference"
+        if self.basis == "same host":
+            return f"{name}: same clock as {self.reference} (captured by that host)"
+        off = self.offset_s
+        how = "ahead of" if off > 0 else "behind"
+        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} SIP message(s)"
+
+
+def clock_key(events: pd.DataFrame) -> pd.Series:
+    return events["source"] + "|" + events["host"]
+
+
+def _sip_keys(events: pd.DataFrame) -> pd.DataFrame:
+    sip = events[(events["proto"] == "sip") & (events["call_id"] != "") & events["ts"].notna()]
+    out = pd.DataFrame({
+        "clock": clock_key(sip),
+        "key": sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"],
+        "ts": sip["ts"],
+        "dir": sip["direction"],
+    })
+    # one time per clock and message: the first time that host logged it
+    return out.sort_values("ts", kind="stable").drop_duplicates(["clock", "key"])
+
+
+def estimate(events: pd.DataFrame) -> list[Clock]:
+    """One Clock per (source, host) of the table."""
+    if events.empty:
+        return []
+    clocks = sorted(set(clock_key(events)))
+    keys = _sip_keys(events)
+    by_clock = {c: g.set_index("key")[["ts", "dir"]] for c, g in keys.groupby("clock")}
+
+    def pair_stats(a: str, b: str) -> tuple[float | None, int]:
+        if a not in by_clock or b not in by_clock:
+            return None, 0
+        joined = pd.merge(by_clock[a], by_clock[b], left_index=True, right_index=True,
+                          suffixes=("_a", "_b"))
+        if len(joined) < MIN_PAIRS:
+            return None, 0
+        diffs = (joined["ts_a"] - joined["ts_b"]).dt.total_seconds()
+        # Messages clock `a` received arrive late by the transit time, messages it sent leave
+        # early by it: the mean of the two medians cancels the transit (as NTP does).
+        received, sent = diffs[joined["dir_a"] == "in"], diffs[joined["dir_a"] == "out"]
+        if len(received) and len(sent):
+            return float((received.median() + sent.median()) / 2), len(diffs)
+        return float(diffs.median()), len(diffs)
+
+    def rank(c: str) -> tuple:
+        source = c.split("|", 1)[0]
+        links = sum(pair_stats(c, o)[1] for o in clocks if o != c)
+        order = REFERENCE_ORDER.index(source) if source in REFERENCE_ORDER else len(REFERENCE_ORDER)
+        return (order, -links)
+
+    reference = min(clocks, key=rank)
+    ref_source, ref_host = reference.split("|", 1)
+    offsets: dict[str, Clock] = {reference: Clock(ref_source, ref_host, 0.0, 0, ref_host, "reference")}
+    _same_host_captures(events, clocks, offsets, ref_host)
+    # breadth-first: a clock tied to an aligned clock gets aligned through it
+    changed = True
+    while changed:
+        changed = False
+        for c in clocks:
+            if c in offsets:
+                continue
+            best = None
+            for known, clock in list(offsets.items()):
+                if clock.offset_s is None or clock.basis == "same host":
+                    continue
+                off, n = pair_stats(c, known)
+                if off is not None and (best is None or n > best[1]):
+                    best = (off + clock.offset_s, n)
+            if best is not None:
+                source, host = c.split("|", 1)
+                offsets[c] = Clock(source, host, best[0], best[1], ref_host, "sip")
+                changed = True
+    _same_host_captures(events, clocks, offsets, ref_host)
+    for c in clocks:
+        if c not in offsets:
+            source, host = c.split("|", 1)
+            offsets[c] = Clock(source, host, None, 0, ref_host, "none")
+    return [offsets[c] for c in clocks]
+
+
+def _same_host_captures(events, clocks, offsets, ref_host) -> None:
+    """A capture inside an Expressway diagnostic archive runs on that Expressway's clock."""
+    files = events.drop_duplicates(["source", "host", "file"])[["source", "host", "file"]]
+    folder = lambda f: f.rsplit("/", 1)[0] if "/" in f else f.rsplit("!", 1)[0]
+    logs = {folder(r.file): f"expressway|{r.host}" for r in files.itertuples() if r.source == "expressway"}
+    for r in files.itertuples():
+        key = f"pcap|{r.host}"
+        if r.source != "pcap" or key in offsets:
+            continue
+        owner = logs.get(folder(r.file))
+        if owner and owner in offsets and offsets[owner].offset_s is not None:
+            host = owner.split("|", 1)[1]
+            offsets[key] = Clock("pcap", r.host, offsets[owner].offset_s, 0, host, "same host")
+
+
+def align(events: pd.DataFrame, clocks: list[Clock]) -> pd.Series:
+    """`ts_aligned`: each event's time on the reference clock (unaligned clocks are left as is)."""
+    offset = {f"{c.source}|{c.host}": (c.offset_s or 0.0) for c in clocks}
+    shift = clock_key(events).map(offset).fillna(0.0)
+    return events["ts"] - pd.to_timedelta(shift, unit="s")

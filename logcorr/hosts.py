@@ -1,0 +1,112 @@
+"""Which address is which box: CMS, Expressway-E, Expressway-C, SfB Edge, SfB client.
+
+Worked out from what the events say of themselves: the logging hosts' own addresses (what a CMS
+receives on, what it sends from), the TURN roles in captures (who sends Allocate, who answers, who
+is the peer of a ConnectionAttempt), and SIP headers (Expressway Via parameters, User-Agent/Server).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pandas as pd
+
+EXPRESSWAY_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+;[^\n]*(?:egress-zone|proxy-call-id)=", re.M | re.I)
+SFB_AGENT = re.compile(r"^(?:User-Agent|Server): [^\n]*(?:UCCAPI|RTC/|Skype for Business|Lync)", re.M | re.I)
+BOTTOM_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+", re.M | re.I)
+
+
+def ip_of(address: str) -> str:
+    if not address:
+        return ""
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+
+
+def roles(events: pd.DataFrame) -> dict[str, str]:
+    """ip -> a label such as `CMS cms01`, `Expressway-E expe01`, `SfB Edge`, `TURN server`."""
+    votes: dict[str, Counter] = {}
+
+    def vote(ip: str, role: str, weight: int = 1) -> None:
+        if ip:
+            votes.setdefault(ip, Counter())[role] += weight
+
+    names: dict[str, str] = {}
+    sip = events[events["proto"] == "sip"]
+    for source, role in (("cms", "CMS"), ("expressway", "Expressway"), ("sfb", "SfB")):
+        own = sip[sip["source"] == source]
+        for r in own.itertuples():
+            mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
+            ip = ip_of(mine)
+            if ip and ip[0].isdigit():
+                vote(ip, role, 3)
+                names.setdefault(ip, r.host)
+    stun = events[events["proto"] == "stun"]
+    alloc = stun[stun["event"] == "Allocate Request"]
+    for r in alloc.itertuples():
+        vote(ip_of(r.src), "TURN client", 2)
+        vote(ip_of(r.dst), "TURN server", 2)
+    for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
+        vote(ip_of(r.peer), "TURN peer", 2)
+    for r in sip.itertuples():
+        raw = r.raw or ""
+        for ip in EXPRESSWAY_VIA.findall(raw):
+            vote(ip, "Expressway")
+        if SFB_AGENT.search(raw) and r.method == "INVITE" and r.status is pd.NA:
+            vias = BOTTOM_VIA.findall(raw)
+            if vias:
+                vote(vias[-1], "SfB client")
+    _logging_hosts_by_sip(events, sip, vote, names)
+    labels: dict[str, str] = {}
+    turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
+    for ip, c in votes.items():
+        role = _decide(ip, c, turn_servers)
+        name = names.get(ip, "")
+        labels[ip] = f"{role} {name}".strip() if name and name not in role else role
+    for ip, name in names.items():  # host names (SfB traces name their peers) point at the same label
+        if ip in labels:
+            labels.setdefault(name, labels[ip])
+    return labels
+
+
+def _logging_hosts_by_sip(events, sip, vote, names) -> None:
+    """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
+    through the messages it sent: the next hop logged them as received from its address."""
+    keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])
+    received = keyed[(keyed["direction"] == "in") & keyed["src"].str.match(r"^[\d.]+:")]
+    by_key = received.groupby("key")
+    for (source, host), g in keyed[keyed["direction"] == "out"].groupby(["source", "host"]):
+        if not host or any(n == host for n in names.values()):
+            continue
+        seen = Counter()
+        for r in g.itertuples():
+            if r.key in by_key.groups:
+                for other in by_key.get_group(r.key).itertuples():
+                    if other.host != host and _same_box(r.dst, other.host):
+                        seen[ip_of(other.src)] += 1
+        if seen:
+            ip, _ = seen.most_common(1)[0]
+            vote(ip, {"sfb": "SfB", "cms": "CMS", "expressway": "Expressway"}.get(source, "host"), 3)
+            names.setdefault(ip, host)
+
+
+def _same_box(address: str, host: str) -> bool:
+    name = ip_of(address) if address else ""
+    return bool(name) and (name == host or name.split(".", 1)[0] == host)
+
+
+def _decide(ip: str, c: Counter, turn_servers: set[str]) -> str:
+    if c["CMS"] or (c["TURN client"] and not c["Expressway"]):
+        return "CMS"
+    if c["Expressway"] and (ip in turn_servers):
+        return "Expressway-E"
+    if c["TURN server"]:
+        return "Expressway-E (TURN server)"
+    if c["Expressway"]:
+        return "Expressway-C" if not c["TURN peer"] else "Expressway"
+    if c["TURN peer"] or c["SfB"]:
+        return "SfB Edge"
+    if c["SfB client"]:
+        return "SfB client"
+    return "host"

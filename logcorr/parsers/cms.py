@@ -1,0 +1,316 @@
+"""Cisco Meeting Server: the native syslog (`log`, `syslog` in logbundle.tar.gz), its copies from a
+remote collector, and the WebAdmin event-log copy.
+
+Syslog records ``Mmm dd HH:MM:SS[.mmm] facility.level host tag: body`` carry no year and no zone:
+the year comes from the file's own time in the bundle (else the context), the zone from ``--tz``
+(UTC when not given). ``SIP trace:`` records are reassembled into one ``sip`` event per message,
+with direction, transport and both addresses taken from the ``connection N: incoming/outgoing ...
+data`` record that opens it. Every other record is a ``log`` event; its ``event`` key is one of:
+
+==========================  ===============================================================
+``call-incoming``           ``call N: incoming [encrypted] SIP call from ... to local URI ...``
+``call-outgoing``           ``call N: outgoing SIP call ...``
+``call-ending``             ``call N: ending; ...``
+``call-configured``         ``call N: configured - API call leg ...``
+``ice-failure``             ``... ICE failure N (reason)`` (the TURN/ICE failure CMS reports)
+``call``                    any other ``call N: ...`` line (the summary keeps ``call N``)
+``conference``              ``conference <guid> ...``
+``participant-joined``      ``participant "..." joined space ...`` (``participant-left``)
+``sip-connection-open``     ``SIP trace: connection N: is incoming/outgoing ... connection``
+``sip-connection-failure``  ``SIP trace: connection N: read failure, code N``
+``sip-connection-closed``   ``SIP trace: connection N: shutting down...``
+``api-trace``               ``API trace N: ...``
+``<tag>``                   records of other programs (``postgres``, ``client_backend``, ...)
+``message``                 anything else of the Call Bridge
+==========================  ===============================================================
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+from .. import sip
+from .base import ParseContext
+
+name = "cms"
+
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MON = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+
+# `Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : SIP trace: ...`; the facility is
+# missing in copies relayed by a remote collector; public copies carry `< http://user.info>;`.
+SYSLOG_RECORD = re.compile(
+    rf"(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{{1,6}}))? "
+    r"(?:(?P<fac>[A-Za-z0-9]+\.[A-Za-z]+)(?:< ?https?://[^>]*>;?)? )?"
+    r"(?P<host>\S+) (?P<tag>host:server|(?:[0-9a-f]{12} )?[A-Za-z_][\w.-]*(?:\[\d+\])?):\s?(?P<body>.*)$"
+)
+# Where a scraped copy joined several records on one line: before each stamp + facility prefix.
+JOINED_RECORD = re.compile(rf"(?<=\S) (?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
+# A remote collector's own prefix: `2016-06-07 03:18:14   User.Info  acanosrv03   Jun  7 ...`
+COLLECTOR_PREFIX = re.compile(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+(?={_MON} )")
+CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
+# WebAdmin event log: `2017-04-15<TAB>10:34:56.536<TAB>Warning<TAB>call 7: ICE failure 4 (...)`
+EVENTLOG_RECORD = re.compile(
+    r"^(?P<date>\d{4}-\d\d-\d\d)[\t ]+(?P<time>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,6}))?[\t ]+"
+    r"(?:(?P<level>Info|Warning|Error)\b[\t ]*)?(?P<msg>.*)$"
+)
+JOINED_EVENTLOG = re.compile(r"(?<=\S) (?=\d{4}-\d\d-\d\d[\t ]+\d\d:\d\d:\d\d\.\d{3}[\t ])")
+
+TRACE_DATA = re.compile(
+    r"^connection (?P<cid>\d+): (?P<dir>incoming|outgoing) SIP (?P<tr>[A-Z]+) data "
+    r"(?:from (?P<from>\S+?)|to (?P<to>\S+?) from (?P<local>\S+?)), size (?P<size>\d+):?\s*$"
+)
+TRACE_CONN_OPEN = re.compile(
+    r"^connection (?P<cid>\d+): is (?P<dir>incoming|outgoing) (?:secure )?connection "
+    r"(?:from|to) (?P<a>\S+) (?:to|from) (?P<b>\S+?)\s*$"
+)
+TRACE_CONN = re.compile(r"^connection (?P<cid>\d+): (?P<text>.*)$")
+CALL_N = re.compile(r"^call (?P<n>\d+) ?: ")
+ICE_FAILURE = re.compile(r"\bICE failure (\d+)")
+
+EVENTLOG_FAMILIES = ("participant ", "conference ", "web bridge ", "Web bridge ")
+SIGNATURES = (b"host:server:", b"client_backend:", b"wb3_frontend:", b"h323_gateway:")
+
+
+def sniff(head: bytes) -> bool:
+    text = head.decode("utf-8", "replace")
+    for line in text.splitlines()[:200]:
+        line = COLLECTOR_PREFIX.sub("", line)
+        m = SYSLOG_RECORD.match(line)
+        if m and (m.group("tag") == "host:server" or any(s in line.encode() for s in SIGNATURES)):
+            return True
+        m = EVENTLOG_RECORD.match(line)
+        if m and (CALL_N.match(m.group("msg")) or m.group("msg").startswith(EVENTLOG_FAMILIES)):
+            return True
+    return False
+
+
+@dataclass
+class _Trace:
+    """A SIP message being gathered from consecutive `SIP trace:` records."""
+
+    pos: int
+    ts: dt.datetime
+    host: str
+    direction: str
+    transport: str
+    src: str
+    dst: str
+    lines: list[str] = field(default_factory=list)
+    in_body: bool = False
+    body_bytes: int = 0
+    content_length: int | None = None
+    first_raw: str = ""
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+        if self.in_body:
+            self.body_bytes += len(text.encode("utf-8", "replace")) + 2
+        elif not text.strip():
+            self.in_body = len(self.lines) > 1
+        else:
+            low = text[:16].lower()
+            if low.startswith("content-length:") or low.startswith("l:"):
+                value = text.split(":", 1)[1].strip()
+                if value.isdigit():
+                    self.content_length = int(value)
+
+    @property
+    def complete(self) -> bool:
+        return self.in_body and self.body_bytes >= (self.content_length or 0)
+
+
+class _Clock:
+    """Turns the syslog stamp into UTC: year from the file's time, zone from --tz."""
+
+    def __init__(self, ctx: ParseContext):
+        self.tz = ctx.tz
+        self.ref = ctx.mtime
+        self.year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
+        if self.year is None:
+            self.year = dt.datetime.now(dt.timezone.utc).year
+            ctx.note(f"{ctx.file}: syslog lines carry no year and the bundle gave none; {self.year} assumed")
+        if ctx.tz_assumed:
+            ctx.note("CMS syslog lines carry no time zone; UTC assumed (use --tz to say otherwise)")
+
+    def stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime:
+        year = self.year
+        if self.ref is not None:
+            year = self.ref.year - (1 if mon > self.ref.month else 0)
+        us = int(frac.ljust(6, "0")[:6]) if frac else 0
+        local = dt.datetime(year, mon, day, h, m, s, us)
+        if self.tz is dt.timezone.utc:
+            return local.replace(tzinfo=dt.timezone.utc)
+        return local.replace(tzinfo=self.tz).astimezone(dt.timezone.utc)
+
+
+def _split_records(line: str, pattern: re.Pattern) -> list[str]:
+    if len(line) > 60 and pattern.search(line):
+        return pattern.split(line)
+    return [line]
+
+
+def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+    clock = _Clock(ctx)
+    pending: dict[str, _Trace] = {}  # per logging host, the SIP message being gathered
+    local_of: dict[tuple[str, str], str] = {}  # (host, connection id) -> CMS's own address
+    base = {"source": "cms", "file": ctx.file}
+
+    def flush(host: str) -> Iterator[dict]:
+        trace = pending.pop(host, None)
+        if trace is None:
+            return
+        raw = "\r\n".join(trace.lines)
+        msg = sip.parse_message(raw)
+        if not msg.start_line or "start line is not SIP" in msg.defects:
+            ctx.skip(trace.pos, "SIP trace record that is not a SIP message")
+            return
+        fields = sip.event_fields(msg, raw=raw)
+        fields["transport"] = trace.transport or fields["transport"]
+        yield {**base, **fields, "ts": trace.ts, "host": trace.host, "pos": trace.pos,
+               "direction": trace.direction, "src": trace.src, "dst": trace.dst}
+
+    for lineno, physical in enumerate(text, 1):
+        physical = physical.rstrip("\n")
+        if not physical.strip():
+            continue
+        for line in _split_records(COLLECTOR_PREFIX.sub("", physical), JOINED_RECORD):
+            m = SYSLOG_RECORD.match(line)
+            if m:
+                yield from _syslog_record(m, line, lineno, ctx, clock, pending, local_of, flush, base)
+                continue
+            e = EVENTLOG_RECORD.match(line)
+            if e:
+                for rec in _split_records(line, JOINED_EVENTLOG):
+                    e2 = EVENTLOG_RECORD.match(rec)
+                    if e2:
+                        yield _eventlog_record(e2, rec, lineno, ctx, base)
+                continue
+            ctx.skip(lineno, "not a CMS log line")
+    for host in list(pending):
+        yield from flush(host)
+
+
+def _syslog_record(m, line, lineno, ctx, clock, pending, local_of, flush, base) -> Iterator[dict]:
+    try:
+        ts = clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
+                         int(m.group("m")), int(m.group("s")), m.group("frac"))
+    except ValueError:
+        ctx.skip(lineno, "impossible date")
+        return
+    host, tag, body = m.group("host"), m.group("tag"), m.group("body")
+    level, message = "", body
+    if tag == "host:server":
+        b = CALL_BRIDGE_BODY.match(body)
+        if b:
+            level, message = b.group("level"), b.group("msg")
+    if tag == "host:server" and message.startswith("SIP trace:"):
+        trace_text = message[len("SIP trace:"):]
+        trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
+        yield from _trace_record(trace_text, ts, host, lineno, ctx, pending, local_of, flush, base, line)
+        return
+    current = pending.get(host)
+    if current is not None and current.complete:
+        yield from flush(host)
+    key = _log_key(tag, message)
+    summary = f"{message}" if tag == "host:server" else f"{tag}: {message}"
+    if level in ("WARNING", "ERROR"):
+        summary = f"{level}: {summary}"
+    yield {**base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
+           "summary": summary, "raw": line}
+
+
+def _trace_record(text, ts, host, lineno, ctx, pending, local_of, flush, base, line) -> Iterator[dict]:
+    d = TRACE_DATA.match(text)
+    if d:
+        yield from flush(host)
+        cid = d.group("cid")
+        if d.group("dir") == "incoming":
+            src, dst, direction = d.group("from"), local_of.get((host, cid), ""), "in"
+        else:
+            src, dst, direction = d.group("local"), d.group("to"), "out"
+        pending[host] = _Trace(pos=lineno, ts=ts, host=host, direction=direction,
+                               transport=d.group("tr"), src=src, dst=dst, first_raw=line)
+        return
+    c = TRACE_CONN.match(text)
+    if c:
+        yield from flush(host)
+        o = TRACE_CONN_OPEN.match(text)
+        rest = c.group("text")
+        if o:
+            # incoming: `from <remote> to <local>`; outgoing: `to <remote> from <local>`
+            local_of[(host, o.group("cid"))] = o.group("b")
+            key = "sip-connection-open"
+        elif rest.startswith("read failure") or "failure" in rest:
+            key = "sip-connection-failure"
+        elif rest.startswith("shutting down"):
+            key = "sip-connection-closed"
+        else:
+            key = "sip-connection"
+        yield {**base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
+               "summary": f"SIP connection {c.group('cid')}: {rest}", "raw": line}
+        return
+    trace = pending.get(host)
+    if trace is None:
+        if sip.looks_like_sip(text):
+            pending[host] = trace = _Trace(pos=lineno, ts=ts, host=host, direction="",
+                                           transport="", src="", dst="", first_raw=line)
+            ctx.warn(lineno, "SIP message without its connection record: direction unknown")
+        else:
+            if text.strip():
+                ctx.skip(lineno, "SIP trace line outside a message")
+            return
+    trace.add(text)
+
+
+def _log_key(tag: str, message: str) -> str:
+    if tag != "host:server":
+        return re.sub(r"\[\d+\]$", "", tag.split()[-1])
+    if ICE_FAILURE.search(message):
+        return "ice-failure"
+    c = CALL_N.match(message)
+    if c:
+        rest = message[c.end():]
+        for prefix, key in (("incoming", "call-incoming"), ("outgoing", "call-outgoing"),
+                            ("ending", "call-ending"), ("configured", "call-configured")):
+            if rest.startswith(prefix):
+                return key
+        return "call"
+    if message.startswith("conference "):
+        return "conference"
+    if message.startswith("participant "):
+        return "participant-left" if " left space " in message else "participant-joined"
+    if message.startswith("API trace"):
+        return "api-trace"
+    return "message"
+
+
+def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> dict:
+    y, mo, d = (int(x) for x in e.group("date").split("-"))
+    h, mi, s = (int(x) for x in e.group("time").split(":"))
+    frac = e.group("frac")
+    us = int(frac.ljust(6, "0")[:6]) if frac else 0
+    local = dt.datetime(y, mo, d, h, mi, s, us)
+    ts = local.replace(tzinfo=dt.timezone.utc) if ctx.tz is dt.timezone.utc else \
+        local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+    if ctx.tz_assumed:
+        ctx.note("CMS event-log lines carry no time zone; UTC assumed (use --tz to say otherwise)")
+    message = e.group("msg").strip()
+    level = e.group("level") or ""
+    summary = f"{level.upper()}: {message}" if level in ("Warning", "Error") else message
+    return {**base, "ts": ts, "host": "", "pos": lineno, "proto": "log",
+            "event": _log_key("host:server", message), "summary": summary, "raw": line}
+
+
+class _Parser:
+    name = name
+    sniff = staticmethod(sniff)
+    parse = staticmethod(parse)
+
+
+PARSER = _Parser()

@@ -1,0 +1,249 @@
+"""Skype for Business / Lync server traces as Snooper prints them (CLS / OCSLogger, SIPStack).
+
+A record::
+
+    TL_INFO(TF_PROTOCOL) [sfbedge01\\sfbedge01]0A1C.0B24::11/24/2026-14:52:54.102.0006139A (SIPStack,...)$$begin_record
+    Name: value
+    ...
+    $$end_record
+
+Stamps are UTC. ``host`` is the machine of ``[machine\\instance]`` (empty for ``[0]``).
+
+Events (``source`` = ``sfb``):
+
+* ``proto=sip`` from protocol records (``TF_PROTOCOL``): ``Start-Line`` and the header lines that
+  follow it, with ``Message-Body`` (``-`` = none), read by the shared SIP grammar. ``direction``
+  from ``Direction: incoming|outgoing``; ``Peer`` (``host:port`` as the server names it) is ``src``
+  for incoming and ``dst`` for outgoing messages. ICEWarn flags of ``ms-client-diagnostics`` are
+  added to ``summary`` in words.
+* ``proto=log``, ``event=diagnostic`` from diagnostic records (``TF_DIAG``, or any record with
+  ``LogType: diagnostic``): ``reason`` = the ``Result-Code`` name (else its number, else ``Text``),
+  ``call_id`` / ``cseq`` / ``method`` from ``SIP-Call-ID`` / ``SIP-CSeq``, ``summary`` =
+  severity, text, result code and SIP start line.
+
+UccApi client lines pasted into the same text (as support notes do) are read as
+:mod:`logcorr.parsers.sfb_uccapi` reads them. Other records (component traces) are read past. Web copies that joined a record's lines are cut
+again at the record's own field names.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import BinaryIO, Iterator
+
+from logcorr import msdiag, sip
+from logcorr.scrape import unjoin_sip
+from logcorr.parsers import sfb_uccapi
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+
+NAME = "sfb"
+BEGIN, END = "$$begin_record", "$$end_record"
+MAX_RECORD_LINES = 20000  # a record without $$end_record stops here
+
+# TL_INFO(TF_PROTOCOL) [0]06E4.0EB4::01/18/2012-05:00:43.101.00005386 (SIPStack,...)
+RECORD_HEADER = re.compile(
+    r"TL_(\w+)\((TF_\w+)\)\s*\[([^\]]*)\]\s*([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)::"
+    r"(\d\d)/(\d\d)/(\d{4})-(\d\d):(\d\d):(\d\d)\.(\d{1,6})(?:\.([0-9A-Fa-f]+))?\s*\(([^,()]*)"
+)
+RECORD_FIELDS = (
+    "Trace-Correlation-Id", "Instance-Id", "Direction", "Peer", "Message-Type", "Start-Line",
+    "Message-Body", "LogType", "Severity", "Text", "Result-Code", "SIP-Start-Line", "SIP-Call-ID",
+    "SIP-CSeq", "Data",
+)
+# a field name of the record glued to the previous one by a web copy: "... Severity: warning Text: ..."
+JOINED_FIELD = re.compile(r" (?=(?:" + "|".join(re.escape(f) for f in RECORD_FIELDS) + r"): )")
+
+
+def sniff(head: bytes) -> bool:
+    if b"$$begin_record" not in head or b"TL_" not in head:
+        return False
+    return RECORD_HEADER.search(head.decode("utf-8", "replace")) is not None
+
+
+def _host(instance: str) -> str:
+    machine = instance.split("\\", 1)[0].strip()
+    return "" if machine.isdigit() else machine
+
+
+class _Record:
+    __slots__ = ("pos", "ts", "level", "flag", "host", "component", "lines")
+
+    def __init__(self, pos, ts, level, flag, host, component):
+        self.pos, self.ts, self.level, self.flag = pos, ts, level, flag
+        self.host, self.component = host, component
+        self.lines: list[str] = []
+
+
+class SnooperParser:
+    name = NAME
+
+    def sniff(self, head: bytes) -> bool:
+        return sniff(head)
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        record: _Record | None = None
+        client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
+        stray_start = None
+        failures = 0
+        for lineno, raw in enumerate(stream, 1):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if record is None:
+                m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
+                if m:  # `$$begin_record` ends the line, or is missing (diagnostic records)
+                    if stray_start is not None:
+                        ctx.skip(stray_start, "lines outside any record")
+                        stray_start = None
+                    yield from client.close()
+                    record = self._start(m, lineno, ctx)
+                    failures = 0
+                    rest = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
+                    if rest:  # a web copy joined the first field line on
+                        line = rest
+                    else:
+                        continue
+                elif client.wants(line):
+                    yield from client.feed(lineno, line)
+                    continue
+                else:
+                    if line.strip() and not line.startswith("#"):
+                        stray_start = stray_start or lineno
+                        failures += 1
+                        if failures >= MAX_CONSECUTIVE_FAILURES:
+                            ctx.skip(stray_start, "lines outside any record")
+                            ctx.warn(lineno, "gave up: not a Snooper trace")
+                            return
+                    continue
+            if END in line:
+                before = line.split(END, 1)[0]
+                if before.strip():
+                    record.lines.append(before.rstrip())
+                yield from self._finish(record, ctx)
+                record = None
+                continue
+            if line.startswith("TL_") and RECORD_HEADER.match(line):  # the previous one never ended
+                ctx.warn(record.pos, "record without $$end_record")
+                yield from self._finish(record, ctx)
+                record = self._start(RECORD_HEADER.match(line), lineno, ctx)
+                continue
+            record.lines.append(line)
+            if len(record.lines) > MAX_RECORD_LINES:
+                ctx.skip(record.pos, "record without $$end_record")
+                record = None
+        if record is not None:
+            ctx.warn(record.pos, "record without $$end_record")
+            yield from self._finish(record, ctx)
+        yield from client.close()
+        if stray_start is not None:
+            ctx.skip(stray_start, "lines outside any record")
+
+    @staticmethod
+    def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
+        level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
+        try:
+            ts = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                             int(frac[:6].ljust(6, "0")), tzinfo=dt.timezone.utc)
+        except ValueError:
+            ts = None
+        return _Record(lineno, ts, level, flag, _host(instance), comp.strip())
+
+    def _finish(self, rec: _Record, ctx: ParseContext) -> Iterator[dict]:
+        if rec.ts is None:
+            ctx.skip(rec.pos, "bad time stamp")
+            return
+        base = {"ts": rec.ts, "source": NAME, "host": rec.host, "file": ctx.file, "pos": rec.pos}
+        lines = _unjoin(rec.lines)
+        fields = _fields(lines)
+        if rec.flag == "TF_PROTOCOL" and "Start-Line" in fields:
+            event = self._protocol(lines, fields, base, ctx, rec.pos)
+            if event:
+                yield event
+        elif rec.flag == "TF_DIAG" or fields.get("LogType", "").lower() == "diagnostic":
+            yield self._diagnostic(fields, base, rec)
+
+    @staticmethod
+    def _protocol(lines, fields, base, ctx, pos) -> dict | None:
+        text = protocol_sip_text(lines)
+        if text is None:
+            ctx.skip(pos, "protocol record without Start-Line")
+            return None
+        msg = sip.parse_message(unjoin_sip(text))
+        if not msg.start_line or "start line is not SIP" in msg.defects:
+            ctx.warn(pos, "protocol record whose Start-Line is not SIP")
+        ev = msdiag.enrich(sip.event_fields(msg, raw=text))
+        direction_field = fields.get("Direction", "").split(";", 1)[0].strip().lower()
+        direction = {"incoming": "in", "outgoing": "out"}.get(direction_field, "")
+        peer = fields.get("Peer", "").strip()
+        src, dst = (peer, "") if direction == "in" else ("", peer) if direction == "out" else ("", "")
+        return dict(base, direction=direction, src=src, dst=dst, **ev)
+
+    @staticmethod
+    def _diagnostic(fields, base, rec) -> dict:
+        code = fields.get("Result-Code", "").split()
+        reason = code[1] if len(code) > 1 else (code[0] if code else fields.get("Text", ""))
+        cseq = fields.get("SIP-CSeq", "").split()
+        parts = [fields.get("Severity", rec.level.lower()) + ":", fields.get("Text", "")]
+        if code:
+            parts.append(f"({' '.join(code)})")
+        if fields.get("SIP-Start-Line"):
+            parts.append(f"[{fields['SIP-Start-Line']}]")
+        raw = "\n".join(rec.lines)
+        return dict(base, proto="log", event="diagnostic", direction="",
+                    call_id=fields.get("SIP-Call-ID", ""),
+                    cseq=cseq[0] if cseq else "", method=cseq[1].upper() if len(cseq) > 1 else "",
+                    reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
+
+
+def _unjoin(lines: list[str]) -> list[str]:
+    """Record lines as written: a web copy's joined field lines are cut at the field names.
+    Lines of the SIP message (headers, body) are left alone."""
+    out: list[str] = []
+    in_body = False
+    for line in lines:
+        if in_body:
+            out.append(line)
+            continue
+        for piece in JOINED_FIELD.split(line) if JOINED_FIELD.search(line) else [line]:
+            out.append(piece)
+            if piece.startswith("Message-Body:"):
+                in_body = True
+    return out
+
+
+def _fields(lines: list[str]) -> dict[str, str]:
+    """The record's own fields (first occurrence), up to the message body."""
+    out: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if sep and name in RECORD_FIELDS and name not in out:
+            out[name] = value.strip()
+        if name == "Message-Body":
+            break
+    return out
+
+
+def protocol_sip_text(lines: list[str]) -> str | None:
+    """The SIP message of a protocol record: Start-Line, the header lines after it, the body."""
+    start = None
+    for i, line in enumerate(lines):
+        if line.startswith("Start-Line:"):
+            start = i
+            break
+    if start is None:
+        return None
+    out = [lines[start].partition(":")[2].strip()]
+    body: list[str] | None = None
+    for line in lines[start + 1:]:
+        if body is not None:
+            body.append(line)
+        elif line.startswith("Message-Body:"):
+            first = line.partition(":")[2].strip()
+            body = [] if first in ("-", "") else [first]
+        else:
+            out.append(line)
+    text = "\r\n".join(out) + "\r\n\r\n"
+    if body:
+        text += "\r\n".join(body)
+    return text
+
+
+PARSER = SnooperParser()

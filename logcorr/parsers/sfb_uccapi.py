@@ -1,0 +1,183 @@
+"""Skype for Business / Lync client log (``Lync-UccApi-0.UccApilog``).
+
+Lines: ``MM/DD/YYYY|HH:MM:SS.mmm <PID hex>:<TID hex> <LEVEL>  :: <text>``. A SIP message sits on
+the unprefixed lines between an opening line and its closing line::
+
+    04/16/2013|03:17:30.160 1F68:C14 INFO  :: Sending Packet - 192.168.100.100:5061 (From Local Address: 192.168.103.35:20323) 1503 bytes:
+    <SIP message>
+    04/16/2013|03:17:30.168 1F68:C14 INFO  :: End of Sending Packet - 192.168.100.100:5061 (...) 1503 bytes
+
+(``Data Received - <remote> (To Local Address: <local>) <n> bytes:`` for incoming ones). Some copies
+put an empty stamped line (``... INFO  ::``) between the opening line and the message; a packet
+without its closing line ends at the next stamped line.
+
+Stamps are the client's local time: read in ``ctx.tz`` (``--tz``), with a note when nobody said.
+
+Events (``source`` = ``sfb``, ``host`` empty): ``proto=sip``, one per SIP message of a packet (a
+packet may hold several; they are framed by the shared SIP grammar), ``direction`` ``out`` for
+Sending Packet (``src`` = local, ``dst`` = remote) and ``in`` for Data Received; ICEWarn flags of
+``ms-client-diagnostics`` are added to ``summary`` in words. Other log lines give no events.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import BinaryIO, Iterator
+
+from logcorr import msdiag, sip
+from logcorr.scrape import unjoin_sip
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+
+NAME = "sfb"
+MAX_PACKET_LINES = 20000
+
+# 04/16/2013|03:17:30.168 1F68:C14 INFO  :: text
+LINE = re.compile(
+    r"^(\d\d)/(\d\d)/(\d{4})\|(\d\d):(\d\d):(\d\d)\.(\d{1,6}) ([0-9A-Fa-f]+):([0-9A-Fa-f]+) "
+    r"(\w+)\s*::\s?(.*)$"
+)
+# Sending Packet - 1.2.3.4:5061 (From Local Address: 10.0.0.1:20323) 1503 bytes:
+PACKET_OPEN = re.compile(
+    r"^(Sending Packet|Data Received)\s*-\s*(\S+)\s*\((?:From|To) Local Address:\s*(\S+?)\)"
+    r"\s*(\d+) bytes:?\s*$"
+)
+PACKET_CLOSE = re.compile(r"^End of (Sending Packet|Data Received)")
+SIP_START = re.compile(r"^(?:[A-Z][A-Z_-]* \S+ SIP/2\.0\b|SIP/2\.0 \d{3}\b)")
+# a stamp inside a physical line, where a web copy joined two log lines
+EMBEDDED_STAMP = re.compile(r" (?=\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{1,6} [0-9A-Fa-f]+:[0-9A-Fa-f]+ \w+\s*::)")
+
+
+def sniff(head: bytes) -> bool:
+    """UccApi lines, in a file that is not a Snooper trace (the Snooper parser reads UccApi lines
+    pasted into a trace too)."""
+    if b"|" not in head or b"::" not in head or (b"$$begin_record" in head and b"TL_" in head):
+        return False
+    for line in head.decode("utf-8", "replace").splitlines()[:200]:
+        if LINE.match(line):
+            return True
+    return False
+
+
+class _Packet:
+    __slots__ = ("pos", "ts", "direction", "remote", "local", "lines")
+
+    def __init__(self, pos, ts, direction, remote, local):
+        self.pos, self.ts, self.direction = pos, ts, direction
+        self.remote, self.local = remote, local
+        self.lines: list[str] = []
+
+
+class UccApiParser:
+    name = NAME
+
+    def sniff(self, head: bytes) -> bool:
+        return sniff(head)
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        reader = Reader(ctx)
+        failures = 0
+        for lineno, raw in enumerate(stream, 1):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            taken = reader.wants(line)
+            if taken:
+                failures = 0
+                yield from reader.feed(lineno, line)
+            elif line.strip() and not line.startswith("#"):
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    ctx.warn(lineno, "gave up: not a UccApi log")
+                    return
+        yield from reader.close()
+
+
+class Reader:
+    """The line machine of a UccApi log, usable on its own or inside another SfB text."""
+
+    def __init__(self, ctx: ParseContext):
+        self.ctx = ctx
+        self.packet: _Packet | None = None
+        self.noted = False
+
+    def wants(self, line: str) -> bool:
+        """True for a UccApi line, and for any line while a packet is open."""
+        return self.packet is not None or LINE.match(line) is not None
+
+    def feed(self, lineno: int, line: str) -> Iterator[dict]:
+        if "|" in line[1:] and EMBEDDED_STAMP.search(line):
+            for piece in EMBEDDED_STAMP.split(line):
+                yield from self._feed(lineno, piece)
+        else:
+            yield from self._feed(lineno, line)
+
+    def _feed(self, lineno: int, line: str) -> Iterator[dict]:
+        ctx = self.ctx
+        if not self.noted and ctx.tz_assumed:
+            ctx.note(f"UccApi log times are the client's local time; read as {ctx.tz} (use --tz)")
+        self.noted = True
+        m = LINE.match(line)
+        packet = self.packet
+        if m is None:
+            if packet is not None:
+                packet.lines.append(line)
+                if len(packet.lines) > MAX_PACKET_LINES:
+                    ctx.skip(packet.pos, "packet without its end line")
+                    self.packet = None
+            return
+        text = m.group(11).strip()
+        if packet is not None and not packet.lines:
+            if not text:
+                return  # the empty stamped line some copies show before the message
+            if SIP_START.match(text):  # ... or the message itself, on that stamped line
+                packet.lines.append(text)
+                return
+        if packet is not None:
+            self.packet = None
+            yield from self._finish(packet, ctx)
+            if PACKET_CLOSE.match(text):
+                return
+        o = PACKET_OPEN.match(text)
+        if o:
+            ts = self._time(m, ctx)
+            if ts is None:
+                ctx.skip(lineno, "bad time stamp")
+                return
+            direction = "out" if o.group(1) == "Sending Packet" else "in"
+            self.packet = _Packet(lineno, ts, direction, o.group(2), o.group(3))
+
+    def close(self) -> Iterator[dict]:
+        if self.packet is not None:
+            packet, self.packet = self.packet, None
+            yield from self._finish(packet, self.ctx)
+
+    @staticmethod
+    def _time(m: re.Match, ctx: ParseContext) -> dt.datetime | None:
+        mo, d, y, hh, mi, ss, frac = m.groups()[:7]
+        try:
+            local = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                                int(frac[:6].ljust(6, "0")))
+        except ValueError:
+            return None
+        return local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+
+    @staticmethod
+    def _finish(p: _Packet, ctx: ParseContext) -> Iterator[dict]:
+        data = "\r\n".join(p.lines).encode("utf-8", "replace")
+        messages, rest = sip.split_messages(data + b"\r\n")
+        if rest.strip():
+            messages.append(rest)
+        if not messages:
+            ctx.skip(p.pos, "packet without a SIP message")
+            return
+        src, dst = (p.local, p.remote) if p.direction == "out" else (p.remote, p.local)
+        for raw in messages:
+            text = raw.decode("utf-8", "replace")
+            msg = sip.parse_message(unjoin_sip(text))
+            if "start line is not SIP" in msg.defects or not msg.start_line:
+                ctx.skip(p.pos, "packet text is not SIP")
+                continue
+            ev = msdiag.enrich(sip.event_fields(msg, raw=text))
+            yield dict(ev, ts=p.ts, source=NAME, host="", file=ctx.file, pos=p.pos,
+                       direction=p.direction, src=src, dst=dst)
+
+
+PARSER = UccApiParser()

@@ -1,0 +1,125 @@
+"""Plain SIP text: a file of raw SIP messages, as SIP tools export them.
+
+Two layouts are read:
+
+* messages one after another, each starting with its request or status line (blank lines or
+  ``----`` separator lines between them are fine);
+* sngrep's text export, where each message is preceded by a line
+  ``YYYY/MM/DD HH:MM:SS.ffffff <src ip:port> -> <dst ip:port>``.
+
+Events (``source`` = ``sip``, ``proto=sip``): one per message, fields from the shared SIP grammar.
+``ts``, ``src`` and ``dst`` come from the sngrep line when there is one (its time read in
+``ctx.tz``); a bare message has no time of its own and gets the file's modification time when the
+archive kept it, else none (a note says so). ``direction`` is empty: the file does not say whose
+view it is.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import BinaryIO, Iterator
+
+from logcorr import msdiag, sip
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+
+NAME = "sip"
+MAX_MESSAGE_LINES = 20000
+
+# 2016/08/24 10:27:42.402593 192.168.1.1:5060 -> 192.168.1.2:5060
+SNGREP_HEADER = re.compile(
+    r"^(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (\S+) -> (\S+)\s*$"
+)
+SEPARATOR = re.compile(r"^\s*(?:-{3,}|={3,})\s*$")
+
+
+def _start_line(line: str) -> bool:
+    return bool(sip.REQUEST_LINE.match(line) or sip.STATUS_LINE.match(line))
+
+
+def sniff(head: bytes) -> bool:
+    """The first meaningful line is a SIP start line, or an sngrep line followed by one."""
+    lines = [l.rstrip("\r") for l in head.decode("utf-8", "replace").split("\n")[:50]]
+    meaningful = [l for l in lines if l.strip() and not SEPARATOR.match(l)]
+    if not meaningful:
+        return False
+    if _start_line(meaningful[0]):
+        return True
+    return (len(meaningful) > 1 and SNGREP_HEADER.match(meaningful[0]) is not None
+            and _start_line(meaningful[1]))
+
+
+class SipTextParser:
+    name = NAME
+
+    def sniff(self, head: bytes) -> bool:
+        return sniff(head)
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        current: dict | None = None  # {"pos", "ts", "src", "dst", "lines"}
+        header: dict | None = None
+        failures = 0
+        for lineno, raw in enumerate(stream, 1):
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            h = SNGREP_HEADER.match(line)
+            if h:
+                if current is not None:
+                    yield from self._finish(current, ctx)
+                    current = None
+                header = {"ts": self._time(h, ctx), "src": h.group(8), "dst": h.group(9)}
+                continue
+            if _start_line(line) and (current is None or self._ended(current)):
+                if current is not None:
+                    yield from self._finish(current, ctx)
+                meta = header or {"ts": ctx.mtime, "src": "", "dst": ""}
+                header = None
+                current = dict(meta, pos=lineno, lines=[line])
+                failures = 0
+                continue
+            if current is not None:
+                if SEPARATOR.match(line):
+                    yield from self._finish(current, ctx)
+                    current = None
+                    continue
+                current["lines"].append(line)
+                if len(current["lines"]) > MAX_MESSAGE_LINES:
+                    ctx.skip(current["pos"], "message too long")
+                    current = None
+            elif line.strip() and not SEPARATOR.match(line):
+                ctx.skip(lineno, "line outside any SIP message")
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    ctx.warn(lineno, "gave up: not SIP text")
+                    return
+        if current is not None:
+            yield from self._finish(current, ctx)
+
+    @staticmethod
+    def _ended(current: dict) -> bool:
+        """A new start line begins a new message once this one's header block is over."""
+        return any(not l.strip() for l in current["lines"])
+
+    @staticmethod
+    def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:
+        y, mo, d, hh, mi, ss, frac = h.groups()[:7]
+        try:
+            local = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                                int((frac or "0")[:6].ljust(6, "0")))
+        except ValueError:
+            return None
+        return local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+
+    @staticmethod
+    def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
+        lines = cur["lines"]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        text = "\r\n".join(lines) + "\r\n"
+        msg = sip.parse_message(text)
+        if cur["ts"] is None:
+            ctx.note("plain SIP messages carry no time of their own")
+        ev = msdiag.enrich(sip.event_fields(msg, raw=text))
+        yield dict(ev, ts=cur["ts"], source=NAME, host="", file=ctx.file, pos=cur["pos"],
+                   direction="", src=cur["src"], dst=cur["dst"])
+
+
+PARSER = SipTextParser()

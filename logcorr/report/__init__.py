@@ -1,0 +1,1 @@
+"""Reports: the terminal diagnosis, the JSON of the contract, the Excel workbook."""

@@ -1,0 +1,95 @@
+"""The ladder: a call as a sequence diagram, one column per host (by role), one row per message.
+
+Rows come in aligned time. The same hop logged by two hosts is drawn once. Findings are marked on
+the rows of their evidence. `rows()` gives the data (the Excel report uses it); `render()` draws.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..hosts import ip_of
+
+COL = 22  # characters per column
+
+
+def rows(events: pd.DataFrame, call: dict, labels: dict[str, str], findings=()) -> list[dict]:
+    """The messages of `call` as dicts: time, from, to, what, where (file:pos), marks."""
+    if "ts_aligned" not in events:
+        events = events.assign(ts_aligned=events["ts"])
+    cited = {(e.file, e.pos): f for f in findings for e in f.evidence}
+    linked = call.get("_events", set())
+    mine = events[(events["call_id"] == call["call_id"]) & (events["proto"] == "sip")]
+    extra = events[events["proto"].isin(("stun", "tcp")) &
+                   pd.Series([(f, p) in linked for f, p in zip(events["file"], events["pos"])],
+                             index=events.index, dtype=bool)]
+    chosen = pd.concat([mine, extra]).sort_values("ts_aligned", kind="stable")
+    out, drawn = [], set()
+    for r in chosen.itertuples():
+        src = _who(r.src, r.host, r.direction == "out", labels)
+        dst = _who(r.dst, r.host, r.direction == "in", labels)
+        key = (r.event, r.call_id, r.cseq, r.txn_id, src, dst)
+        if key in drawn:
+            continue
+        drawn.add(key)
+        f = cited.get((r.file, r.pos))
+        out.append({"ts": r.ts_aligned, "from": src, "to": dst, "what": r.event,
+                    "detail": _detail(r), "where": f"{r.file}:{r.pos}",
+                    "mark": f"{f.severity.upper()} {f.rule}" if f else ""})
+    return out
+
+
+def _who(address: str, host: str, is_self: bool, labels: dict[str, str]) -> str:
+    if address:
+        ip = ip_of(address)
+        return labels.get(ip) or labels.get(ip.split(".", 1)[0]) or ip
+    if is_self or not address:
+        for label in labels.values():
+            if host and host in label:
+                return label
+        return host or "?"
+    return "?"
+
+
+def _detail(r) -> str:
+    if r.proto == "sip":
+        bits = [r.sdp_media and f"sdp {r.sdp_media}", r.relay_candidates and f"relay {r.relay_candidates}"]
+        return " ".join(b for b in bits if b)
+    bits = [r.relayed and f"relayed {r.relayed}", r.peer and f"peer {r.peer}",
+            pd.notna(r.connection_id) and f"cid {r.connection_id:#x}", pd.notna(r.error_code) and f"error {r.error_code}",
+            r.username and f"user {r.username}"]
+    return " ".join(b for b in bits if b)
+
+
+def render(rows_: list[dict], title: str = "") -> str:
+    columns: list[str] = []
+    for r in rows_:
+        for who in (r["from"], r["to"]):
+            if who not in columns:
+                columns.append(who)
+    head = " " * 13 + "".join(c[: COL - 2].center(COL) for c in columns)
+    lines = [title, head, " " * 13 + "".join("|".center(COL) for _ in columns)] if title else [head]
+    for r in rows_:
+        a, b = columns.index(r["from"]), columns.index(r["to"])
+        cells = ["|".center(COL) for _ in columns]
+        line = list(" " * 13 + "".join(cells))
+        lo, hi = sorted((a, b))
+        start = 13 + lo * COL + COL // 2
+        end = 13 + hi * COL + COL // 2
+        if a == b:
+            label = f"* {r['what']}"
+            line[start + 1:start + 1 + len(label)] = label
+        else:
+            for i in range(start + 1, end):
+                line[i] = "-"
+            if b > a:
+                line[end - 1] = ">"
+            else:
+                line[start + 1] = "<"
+            label = r["what"][: max(end - start - 4, 4)]
+            mid = start + 1 + max((end - start - len(label)) // 2, 1)
+            line[mid:mid + len(label)] = label
+        ts = pd.Timestamp(r["ts"]).strftime("%H:%M:%S.%f")[:-3] if pd.notna(r["ts"]) else "?"
+        text = ts + "".join(line)[12:].rstrip()
+        notes = " ".join(x for x in (r["detail"], r["mark"] and f"<== {r['mark']}") if x)
+        lines.append(f"{text}   {notes}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""`logcorr events`: the event table as csv, jsonl or parquet."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def parquet_available() -> bool:
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def write(events: pd.DataFrame, fmt: str, output: Path | None) -> None:
+    frame = events.copy()
+    if fmt == "parquet":
+        frame.to_parquet(output, index=False)
+        return
+    frame["ts"] = frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    target = output if output is not None else sys.stdout
+    if fmt == "csv":
+        frame.to_csv(target, index=False)
+    else:
+        frame.to_json(target, orient="records", lines=True, force_ascii=False)
+        if output is None:
+            sys.stdout.write("\n")

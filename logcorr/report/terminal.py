@@ -1,0 +1,87 @@
+"""The human diagnosis printed by `logcorr diagnose`."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..api import Diagnosis, iso
+
+SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
+    """The whole diagnosis as text; `style(text, fg=..., bold=...)` colours it when given."""
+    st = style or (lambda text, **_: text)
+    out: list[str] = []
+    add = out.append
+    add(st(f"logcorr diagnosis of {d.read.input}", bold=True))
+    add("")
+    n_events = len(d.events)
+    add(st(f"Read {len(d.read.sources)} file(s), {n_events} events:", bold=True))
+    for s in d.read.sources:
+        extra = f", {s.skipped} record(s) skipped" if s.skipped else ""
+        warn = f", {s.warning_count} warning(s)" if s.warning_count else ""
+        add(f"  {s.kind:<10} {s.file}: {s.events} events{extra}{warn}")
+        for w in s.warnings[:3]:
+            add(f"             ! {w}")
+        if len(s.warnings) > 3 or s.warning_count > len(s.warnings):
+            add(f"             ! ... {s.warning_count - 3} more")
+    if d.read.skipped:
+        add(st(f"Not read ({len(d.read.skipped)}):", bold=True))
+        for sk in d.read.skipped:
+            add(f"  {sk.name}: {sk.reason}")
+    for note in d.read.notes:
+        add(f"Note: {note}")
+    if d.clocks:
+        add("")
+        add(st("Clocks:", bold=True))
+        for c in d.clocks:
+            add(f"  {c.get('summary') or c}")
+    add("")
+    add(st(f"Calls ({len(d.calls)}):", bold=True))
+    if not d.calls:
+        add("  no SIP call found in the bundle")
+    for c in d.calls:
+        media = c.get("media") or "no SDP"
+        add(f"  {c['call_id']}  [{media}]  from {iso(c.get('start'))}")
+        add(f"      {c.get('summary', '')}")
+        if c.get("related"):
+            add(f"      same conversation as: {', '.join(c['related'])}")
+        for i, step in enumerate(c.get("steps", []), 1):
+            mark = {"seen": "ok ", "missing": st("-- ", fg="red", bold=True)}.get(step["state"], " ? ")
+            when = iso(step.get("ts")) or ""
+            note = step.get("note", "")
+            add(f"      {mark}{i:>2} {step['step']:<24} {step['state']:<15} {when[11:23]:<12} {note}".rstrip())
+    add("")
+    if not d.findings:
+        add(st("No known failure found.", fg="green", bold=True))
+        add("  (the rules loaded: " + str(len(d.rules.rules)) + "; `logcorr rules list` shows them)")
+        return "\n".join(out)
+    add(st(f"Findings ({len(d.findings)}):", bold=True))
+    for f in d.findings:
+        sev = st(f.severity.upper(), fg=SEVERITY_COLOUR.get(f.severity), bold=True)
+        add("")
+        add(f"  {sev} {f.rule}: {f.title}")
+        where = []
+        if f.call_id:
+            where.append(f"call {f.call_id}")
+        if f.ts is not None:
+            where.append(f"at {iso(f.ts)}")
+        if where:
+            add(f"    {' '.join(where)}")
+        detail = getattr(f, "detail", "")
+        if detail:
+            add(f"    {detail}")
+        add(_wrap("what it means: ", f.explanation))
+        add(_wrap("fix: ", f.fix))
+        add("    evidence:")
+        for e in f.evidence:
+            add(f"      {e.file}:{e.pos}  {e.summary}")
+    return "\n".join(out)
+
+
+def _wrap(label: str, text: str, width: int = 100) -> str:
+    import textwrap
+
+    text = " ".join((text or "").split())
+    return textwrap.fill(text, width=width, initial_indent="    " + label,
+                         subsequent_indent="    " + " " * len(label))

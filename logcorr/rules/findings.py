@@ -1,0 +1,135 @@
+"""Turning hits into findings: evidence, call attribution, templates, extracted details."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .engine import Hit
+from .model import Evidence, Extract, Finding, Rule, iso_utc
+from .predicates import View
+
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _value(view: View, col: str, row: int) -> str:
+    v = view.array(col)[row]
+    kind = view.kinds.get(col)
+    if kind == "int":
+        return "" if np.isnan(v) else str(int(v))
+    if kind == "datetime":
+        return "" if np.isnat(v) else iso_utc(pd.Timestamp(v, tz="UTC"))
+    return "" if v is None else str(v)
+
+
+def _evidence(view: View, row: int) -> Evidence:
+    pos = view.array("pos")[row]
+    summary = _value(view, "summary", row) or _value(view, "event", row)
+    return Evidence(file=_value(view, "file", row), pos=None if np.isnan(pos) else int(pos),
+                    summary=summary)
+
+
+def _decode_bits(text: str, bits: dict[int, str]) -> str:
+    try:
+        n = int(text, 16)
+    except ValueError:
+        return text
+    parts, rest = [], n
+    for bit in sorted(bits):
+        if n & bit:
+            parts.append(f"{bit:#x} {bits[bit]}")
+            rest &= ~bit
+    if rest:
+        parts.append(f"{rest:#x} (not decoded)")
+    return f"{n:#x}: " + "; ".join(parts) if parts else f"{n:#x}"
+
+
+def _extract(view: View, ex: Extract, cited: list[tuple[str, int]]) -> str:
+    rows = [r for name, r in cited if ex.step is None or name == ex.step]
+    for row in rows:
+        text = _value(view, ex.column, row)
+        if not text:
+            continue
+        if ex.regex is None:
+            value = text
+        else:
+            m = ex.regex.search(text)
+            if not m:
+                continue
+            value = m.group(1) if m.groups() else m.group(0)
+        return _decode_bits(value, ex.bits) if ex.bits else value
+    return ""
+
+
+def _render(template: str, lookup) -> str:
+    if not template:
+        return ""
+    return _FIELD.sub(lambda m: lookup(m.group(1)), template)
+
+
+def _cited(rule: Rule, hit: Hit) -> list[tuple[str, int]]:
+    if rule.evidence:
+        chosen = [(n, r) for n, r in hit.rows if n in rule.evidence]
+        if chosen:
+            return chosen
+    return hit.rows
+
+
+def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
+    if hit.call is not None:
+        return _call_finding(rule, hit)
+    cited = _cited(rule, hit)
+    rows = [r for _, r in cited]
+    call_id = next((v for v in (_value(view, "call_id", r) for r in rows) if v), "")
+    stamps = [view.array("ts")[r] for r in rows]
+    stamps = [s for s in stamps if not np.isnat(s)]
+    ts = pd.Timestamp(max(stamps), tz="UTC") if stamps else None
+    cache: dict[str, str] = {}
+
+    def lookup(name: str) -> str:
+        if name in cache:
+            return cache[name]
+        if name in rule.extract:
+            val = _extract(view, rule.extract[name], hit.rows)
+        elif "." in name:
+            step, col = name.split(".", 1)
+            val = next((_value(view, col, r) for n, r in hit.rows if n == step), "")
+        else:
+            val = next((v for v in (_value(view, name, r) for _, r in hit.rows) if v), "")
+        cache[name] = val
+        return val
+
+    return Finding(
+        rule=rule.id, severity=rule.severity, title=rule.title, call_id=call_id, ts=ts,
+        explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
+        evidence=[_evidence(view, r) for r in rows], detail=_render(rule.detail, lookup).strip(),
+    )
+
+
+def _call_finding(rule: Rule, hit: Hit) -> Finding:
+    call = hit.call
+    evidence: list[Evidence] = []
+    stamps = []
+    for step in hit.call_steps:
+        if step.get("ts") is not None:
+            stamps.append(pd.Timestamp(step["ts"]))
+        for ev in step.get("evidence") or []:
+            if isinstance(ev, Evidence):
+                evidence.append(ev)
+            elif isinstance(ev, dict):
+                evidence.append(Evidence(file=str(ev.get("file", "")), pos=ev.get("pos"),
+                                         summary=str(ev.get("summary", ""))))
+    stamps = [s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC") for s in stamps]
+    ts = max(stamps) if stamps else (pd.Timestamp(call["start"]) if call.get("start") else None)
+    if ts is not None and ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+
+    def lookup(name: str) -> str:
+        return str(call.get(name, "") or "")
+
+    return Finding(
+        rule=rule.id, severity=rule.severity, title=rule.title, call_id=str(call.get("call_id") or ""),
+        ts=ts, explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
+        evidence=evidence, detail=_render(rule.detail, lookup).strip(),
+    )

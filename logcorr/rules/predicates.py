@@ -1,0 +1,387 @@
+"""Predicates over columns, compiled once and evaluated on whole columns.
+
+Grammar (YAML): a mapping whose keys are column names (their conditions are ANDed) or the
+combinators ``all`` / ``any`` (lists of predicates) and ``not`` (one predicate). A condition is a
+scalar (``equals``), a list (``in``) or a mapping of operators: ``equals``, ``in``, ``contains``
+(text or list of texts, any), ``regex`` (search), ``exists`` (true/false), ``gt``/``ge``/``lt``/``le``
+(numbers) and ``hex_any`` ({pattern, bits}: a hex number captured by ``pattern`` has one of ``bits``).
+
+Evaluation narrows: ``all`` runs its cheapest children first, each only on the rows still true, so a
+regex over ``raw`` only sees the few rows that already passed ``proto``/``event`` tests.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+OPERATORS = ("equals", "in", "contains", "regex", "exists", "gt", "ge", "lt", "le", "hex_any")
+COMBINATORS = ("all", "any", "not")
+_WIDE = ("raw", "summary", "ms_diagnostics")  # long texts: costly to scan
+
+
+class Problems:
+    """Collects (line, message) pairs while compiling; nothing raises half-way."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str]] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.items.append((line, message))
+
+
+def _line(obj, key=None, default: int = 0) -> int:
+    if key is not None and hasattr(obj, "line_of"):
+        return obj.line_of(key)
+    return getattr(obj, "line", default) or default
+
+
+# ----------------------------------------------------------------------------------- the view
+class View:
+    """The event table as numpy arrays, with per-evaluation caches shared by all rules."""
+
+    def __init__(self, df: pd.DataFrame, kinds: dict[str, str]):
+        self.df = df
+        self.n = len(df)
+        self.kinds = kinds
+        self._arrays: dict[str, np.ndarray] = {}
+        self._factors: dict[str, tuple[np.ndarray, pd.Index, dict]] = {}
+        self.memo: dict[str, np.ndarray] = {}
+        self.all_idx = np.arange(self.n)
+
+    def array(self, col: str) -> np.ndarray:
+        arr = self._arrays.get(col)
+        if arr is None:
+            s = self.df[col]
+            kind = self.kinds.get(col, "str")
+            if kind == "int":
+                arr = s.to_numpy(dtype="float64", na_value=np.nan)
+            elif kind == "datetime":
+                arr = s.to_numpy(dtype="datetime64[ns]") if len(s) else np.array([], "datetime64[ns]")
+            else:
+                arr = s.to_numpy(dtype=object)
+            self._arrays[col] = arr
+        return arr
+
+    def factor(self, col: str):
+        f = self._factors.get(col)
+        if f is None:
+            codes, uniques = pd.factorize(self.array(col))
+            f = (codes, pd.Index(uniques, dtype=object), {v: i for i, v in enumerate(uniques)})
+            self._factors[col] = f
+        return f
+
+    def has_factor(self, col: str) -> bool:
+        return col in self._factors
+
+
+# ------------------------------------------------------------------------------------- nodes
+@dataclass
+class Node:
+    key: str
+    cost: float
+
+    def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:  # bool array, len(idx)
+        raise NotImplementedError
+
+    def mask(self, view: View) -> np.ndarray:
+        """Boolean mask over the whole table (cached per evaluation by canonical key)."""
+        got = view.memo.get(self.key)
+        if got is None:
+            got = self.evaluate(view, view.all_idx)
+            view.memo[self.key] = got
+        return got
+
+    def columns(self) -> set[str]:
+        return set()
+
+
+@dataclass
+class Leaf(Node):
+    column: str = ""
+    op: str = ""
+    value: object = None
+    kind: str = "str"
+    test: Callable | None = field(default=None, repr=False)  # for text ops: str -> bool
+
+    def columns(self) -> set[str]:
+        return {self.column}
+
+    def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        if len(idx) == view.n and self.key in view.memo:
+            return view.memo[self.key]
+        if len(idx) == 0:
+            return np.zeros(0, dtype=bool)
+        out = self._evaluate(view, idx)
+        if len(idx) == view.n:
+            view.memo[self.key] = out
+        return out
+
+    def _evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        col, op, value = self.column, self.op, self.value
+        full = len(idx) == view.n
+        if self.kind == "int":
+            arr = view.array(col)
+            vals = arr if full else arr[idx]
+            if op == "exists":
+                return ~np.isnan(vals) if value else np.isnan(vals)
+            if op == "equals":
+                return vals == float(value)
+            if op == "in":
+                return np.isin(vals, np.asarray(value, dtype=float))
+            return {"gt": np.greater, "ge": np.greater_equal, "lt": np.less, "le": np.less_equal}[op](
+                np.nan_to_num(vals, nan=np.nan), float(value)
+            ) & ~np.isnan(vals)
+        # text columns
+        if op in ("equals", "in", "exists"):
+            if full or view.has_factor(col):
+                codes, _, lookup = view.factor(col)
+                c = codes if full else codes[idx]
+                if op == "exists":
+                    empty = lookup.get("", -2)
+                    return c != empty if value else c == empty
+                wanted = [lookup[v] for v in (value if op == "in" else [value]) if v in lookup]
+                if not wanted:
+                    return np.zeros(len(c), dtype=bool)
+                return np.isin(c, wanted) if len(wanted) > 1 else c == wanted[0]
+            vals = view.array(col)[idx]
+            if op == "exists":
+                return (vals != "") if value else (vals == "")
+            if op == "equals":
+                return vals == value
+            return np.isin(vals, np.asarray(list(value), dtype=object))
+        # contains / regex / hex_any: a str -> bool test, on distinct values when that is cheaper
+        if view.has_factor(col):
+            codes, uniques, _ = view.factor(col)
+            if len(uniques) <= len(idx):
+                per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))
+                c = codes if full else codes[idx]
+                return per_unique[c]
+        vals = view.array(col) if full else view.array(col)[idx]
+        return np.fromiter((self.test(v) for v in vals), bool, len(vals))
+
+
+@dataclass
+class All(Node):
+    children: list[Node] = field(default_factory=list)
+
+    def columns(self) -> set[str]:
+        return set().union(*(c.columns() for c in self.children)) if self.children else set()
+
+    def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        if len(idx) == view.n and self.key in view.memo:
+            return view.memo[self.key]
+        out = np.ones(len(idx), dtype=bool)
+        live = np.arange(len(idx))  # positions in idx still true
+        for child in self.children:  # sorted by cost at compile time
+            if len(live) == 0:
+                break
+            sub = idx if len(live) == len(idx) else idx[live]
+            res = child.mask(view) if len(sub) == view.n else child.evaluate(view, sub)
+            out[live[~res]] = False
+            live = live[res]
+        if len(idx) == view.n:
+            view.memo[self.key] = out
+        return out
+
+
+@dataclass
+class Any(Node):
+    children: list[Node] = field(default_factory=list)
+
+    def columns(self) -> set[str]:
+        return set().union(*(c.columns() for c in self.children)) if self.children else set()
+
+    def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(idx), dtype=bool)
+        pending = np.arange(len(idx))
+        for child in self.children:
+            if len(pending) == 0:
+                break
+            sub = idx if len(pending) == len(idx) else idx[pending]
+            res = child.mask(view) if len(sub) == view.n else child.evaluate(view, sub)
+            out[pending[res]] = True
+            pending = pending[~res]
+        return out
+
+
+@dataclass
+class Not(Node):
+    child: Node | None = None
+
+    def columns(self) -> set[str]:
+        return self.child.columns()
+
+    def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        res = self.child.mask(view) if len(idx) == view.n else self.child.evaluate(view, idx)
+        return ~res
+
+
+# ---------------------------------------------------------------------------------- compiling
+def _hex_test(pattern: re.Pattern, bits: int) -> Callable[[str], bool]:
+    def test(text: str) -> bool:
+        m = pattern.search(text)
+        if not m:
+            return False
+        try:
+            return bool(int(m.group(1) if m.groups() else m.group(0), 16) & bits)
+        except ValueError:
+            return False
+
+    return test
+
+
+def compile_regex(text, problems: Problems, line: int, what: str = "regex") -> re.Pattern | None:
+    if not isinstance(text, str):
+        problems.add(line, f"{what} must be a text, got {type(text).__name__}")
+        return None
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        problems.add(line, f"bad {what} {text!r}: {exc}")
+        return None
+
+
+def _leaf(column: str, op: str, value, kind: str, problems: Problems, line: int) -> Node | None:
+    key = f"{column}|{op}|{value!r}"
+    cost = 1.0
+    test = None
+    if op == "exists":
+        if not isinstance(value, bool):
+            problems.add(line, f"{column}: exists takes true or false, got {value!r}")
+            return None
+    elif op in ("gt", "ge", "lt", "le"):
+        if kind != "int" or isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.add(line, f"{column}: {op} needs a number column and a number")
+            return None
+    elif op in ("equals", "in"):
+        values = list(value) if op == "in" else [value]
+        if op == "in" and (not isinstance(value, list) or not value):
+            problems.add(line, f"{column}: in takes a non-empty list")
+            return None
+        for v in values:
+            if isinstance(v, (dict, list)) or v is None:
+                problems.add(line, f"{column}: {op} takes scalars, got {v!r}")
+                return None
+            if kind == "int" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                problems.add(line, f"{column} is a number column; {v!r} is not a number")
+                return None
+        if kind == "str":
+            values = [v if isinstance(v, str) else str(v) for v in values]
+        value = values if op == "in" else values[0]
+        key = f"{column}|{op}|{value!r}"
+    elif op == "contains":
+        needles = value if isinstance(value, list) else [value]
+        if not needles or not all(isinstance(v, str) and v for v in needles):
+            problems.add(line, f"{column}: contains takes a text or a list of texts")
+            return None
+        if kind != "str":
+            problems.add(line, f"{column}: contains needs a text column")
+            return None
+        test = (lambda s, n=tuple(needles): any(x in s for x in n))
+        cost = 5.0
+    elif op == "regex":
+        if kind != "str":
+            problems.add(line, f"{column}: regex needs a text column")
+            return None
+        pat = compile_regex(value, problems, line)
+        if pat is None:
+            return None
+        test = (lambda s, p=pat: p.search(s) is not None)
+        cost = 10.0
+    elif op == "hex_any":
+        if not isinstance(value, dict) or set(value) != {"pattern", "bits"}:
+            problems.add(line, f"{column}: hex_any takes {{pattern, bits}}")
+            return None
+        pat = compile_regex(value["pattern"], problems, line, "hex_any pattern")
+        bits = value["bits"]
+        bits = bits if isinstance(bits, list) else [bits]
+        try:
+            mask = 0
+            for b in bits:
+                mask |= int(b, 16) if isinstance(b, str) else int(b)
+        except (TypeError, ValueError):
+            problems.add(line, f"{column}: hex_any bits must be numbers (0x200) or hex texts")
+            return None
+        if pat is None:
+            return None
+        test = _hex_test(pat, mask)
+        cost = 10.0
+    if column in _WIDE:
+        cost *= 3
+    return Leaf(key=key, cost=cost, column=column, op=op, value=value, kind=kind, test=test)
+
+
+def compile_predicate(spec, kinds: dict[str, str], problems: Problems, line: int = 0) -> Node | None:
+    """Compile a predicate mapping; problems are collected (with lines), None when unusable."""
+    line = _line(spec, default=line)
+    if not isinstance(spec, dict) or not spec:
+        problems.add(line, "a predicate must be a non-empty mapping of column: condition")
+        return None
+    children: list[Node] = []
+    ok = True
+    for key, value in spec.items():
+        kline = _line(spec, key, line)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                problems.add(kline, f"'{key}' takes a non-empty list of predicates")
+                ok = False
+                continue
+            subs = [compile_predicate(v, kinds, problems, _line(value, default=kline)) for v in value]
+            if any(s is None for s in subs):
+                ok = False
+                continue
+            if key == "all":
+                subs.sort(key=lambda n: n.cost)
+                node = All(key="all(" + ",".join(s.key for s in subs) + ")",
+                           cost=sum(s.cost for s in subs), children=subs)
+            else:
+                node = Any(key="any(" + ",".join(s.key for s in subs) + ")",
+                           cost=sum(s.cost for s in subs), children=subs)
+            children.append(node)
+        elif key == "not":
+            sub = compile_predicate(value, kinds, problems, kline)
+            if sub is None:
+                ok = False
+                continue
+            children.append(Not(key=f"not({sub.key})", cost=sub.cost, child=sub))
+        elif key in kinds:
+            kind = kinds[key]
+            if kind == "datetime":
+                problems.add(kline, f"'{key}' cannot be tested in a predicate (use within/after)")
+                ok = False
+                continue
+            if isinstance(value, dict):
+                ops = value
+            elif isinstance(value, list):
+                ops = {"in": value}
+            else:
+                ops = {"equals": value}
+            if not ops:
+                problems.add(kline, f"{key}: empty condition")
+                ok = False
+                continue
+            for op, arg in ops.items():
+                oline = _line(ops, op, kline) if isinstance(ops, dict) and hasattr(ops, "line_of") else kline
+                if op not in OPERATORS:
+                    problems.add(oline, f"{key}: unknown operator '{op}' (known: {', '.join(OPERATORS)})")
+                    ok = False
+                    continue
+                node = _leaf(key, op, arg, kind, problems, oline)
+                if node is None:
+                    ok = False
+                else:
+                    children.append(node)
+        else:
+            problems.add(kline, f"unknown column '{key}' (not in the event schema)")
+            ok = False
+    if not ok:
+        return None
+    if len(children) == 1:
+        return children[0]
+    children.sort(key=lambda n: n.cost)
+    return All(key="all(" + ",".join(c.key for c in children) + ")",
+               cost=sum(c.cost for c in children), children=children)

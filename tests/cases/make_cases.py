@@ -1,0 +1,194 @@
+"""Make the failure cases of tests/cases/ from the successful share in share-ok/share-ok.zip.
+
+Each case is the same support bundle (CMS log bundle, Expressway-E diagnostic archive with its
+capture, SfB Edge Snooper trace) changed the way the failure would change it: frames the failure
+prevents are taken out of the capture, logs end where the user gave up, clocks are skewed. The
+expected diagnosis of each case is written by hand in its expected.yaml.
+
+Run: python tests/cases/make_cases.py   (rewrites tests/cases/<case>/bundle.zip)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import socket
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import dpkt
+
+HERE = Path(__file__).parent
+SOURCE = HERE / "share-ok" / "share-ok.zip"
+
+CMS, EXPE, EDGE = "10.48.54.230", "10.48.54.229", "192.168.1.252"
+DATA_CONN = (CMS, 41325)  # CMS's new connection for ConnectionBind
+PEER_LEG = (EDGE, 51001)  # the SfB Edge's connection to the relay port
+CUT = dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)  # after ACK, before re-INVITE
+SIP_PORTS = {5060, 5061, 7001}
+
+
+# -- the bundle's pieces ------------------------------------------------------------------------
+def load() -> dict[str, bytes]:
+    with zipfile.ZipFile(SOURCE) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def untar(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
+        return [(m, tf.extractfile(m).read()) for m in tf.getmembers() if m.isfile()]
+
+
+def retar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for info, data in members:
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    raw = bytearray(buf.getvalue())
+    raw[4:8] = b"\0\0\0\0"  # no gzip time: reproducible output
+    return bytes(raw)
+
+
+# -- captures -------------------------------------------------------------------------------------
+def frames(pcap: bytes):
+    reader = dpkt.pcap.Reader(io.BytesIO(pcap))
+    for n, (ts, buf) in enumerate(reader, 1):
+        eth = dpkt.ethernet.Ethernet(buf)
+        ip = eth.data
+        l4 = ip.data
+        yield n, ts, buf, (socket.inet_ntoa(ip.src), getattr(l4, "sport", 0)), \
+            (socket.inet_ntoa(ip.dst), getattr(l4, "dport", 0)), len(getattr(l4, "data", b""))
+
+
+def filter_pcap(pcap: bytes, drop) -> bytes:
+    reader = dpkt.pcap.Reader(io.BytesIO(pcap))
+    out = io.BytesIO()
+    writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
+    for n, ts, buf, src, dst, size in frames(pcap):
+        if not drop(n, ts, src, dst, size):
+            writer.writepkt(buf, ts=ts)
+    return out.getvalue()
+
+
+def on(conn, src, dst) -> bool:
+    return src == conn or dst == conn
+
+
+def sip_after_cut(ts, src, dst, size) -> bool:
+    return size > 0 and ts > CUT.timestamp() and (src[1] in SIP_PORTS or dst[1] in SIP_PORTS)
+
+
+# -- logs -----------------------------------------------------------------------------------------
+CMS_STAMP = re.compile(r"^(\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3})", re.M)
+SNOOPER_STAMP = re.compile(r"::(\d\d/\d\d/\d{4}-\d\d:\d\d:\d\d\.\d{3})\.")
+ISO_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})([+-]\d\d:\d\d)")
+
+
+def cms_time(stamp: str) -> dt.datetime:
+    return dt.datetime.strptime(f"2026 {stamp}", "%Y %b %d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+
+
+def cut_lines(text: str, when) -> str:
+    """Keep the lines before the first record stamped after CUT."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        t = when(line)
+        if t is not None and t > CUT:
+            return "".join(lines[:i])
+    return text
+
+
+def cms_when(line: str):
+    m = CMS_STAMP.match(line)
+    return cms_time(m.group(1)) if m else None
+
+
+def snooper_when(line: str):
+    m = SNOOPER_STAMP.search(line) if line.startswith("TL_") else None
+    return dt.datetime.strptime(m.group(1), "%m/%d/%Y-%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc) if m else None
+
+
+def iso_when(line: str):
+    m = ISO_STAMP.match(line)
+    return dt.datetime.fromisoformat(m.group(1) + m.group(2)) if m else None
+
+
+def shift_cms(text: str, seconds: float) -> str:
+    def repl(m):
+        t = cms_time(m.group(1)) + dt.timedelta(seconds=seconds)
+        return t.strftime("%b %e %H:%M:%S.") + f"{t.microsecond // 1000:03d}"
+    return CMS_STAMP.sub(repl, text)
+
+
+def shift_snooper(text: str, seconds: float) -> str:
+    def repl(m):
+        t = dt.datetime.strptime(m.group(1), "%m/%d/%Y-%H:%M:%S.%f") + dt.timedelta(seconds=seconds)
+        return "::" + t.strftime("%m/%d/%Y-%H:%M:%S.") + f"{t.microsecond // 1000:03d}."
+    return SNOOPER_STAMP.sub(repl, text)
+
+
+# -- assembling a case ----------------------------------------------------------------------------
+def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0) -> Path:
+    parts = load()
+    out: dict[str, bytes] = {}
+    for member, data in parts.items():
+        if member.startswith("diagnostic_log_"):
+            items = []
+            for info, blob in untar(data):
+                if info.name.endswith(".pcap") and drop is not None:
+                    blob = filter_pcap(blob, drop)
+                elif info.name.endswith(".txt") and "loggingsnapshot" in info.name and cut:
+                    blob = cut_lines(blob.decode(), iso_when).encode()
+                items.append((info, blob))
+            out[member] = retar(items)
+        elif member == "logbundle.tar.gz":
+            items = []
+            for info, blob in untar(data):
+                text = blob.decode()
+                if cut:
+                    text = cut_lines(text, cms_when)
+                if cms_shift:
+                    text = shift_cms(text, cms_shift)
+                items.append((info, text.encode()))
+            out[member] = retar(items)
+        else:
+            text = data.decode()
+            if cut:
+                text = cut_lines(text, snooper_when)
+            if sfb_shift:
+                text = shift_snooper(text, sfb_shift)
+            out[member] = text.encode()
+    target = HERE / name / "bundle.zip"
+    target.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member in sorted(out):
+            zf.writestr(zipfile.ZipInfo(member, date_time=(2026, 11, 24, 14, 56, 0)), out[member])
+    return target
+
+
+CASES = {
+    # CMS's clock 2.31 s ahead, the SfB Edge's 1.5 s behind: the flow must still read in order.
+    "skewed-clocks": dict(cms_shift=2.31, sfb_shift=-1.5),
+    # The relay offers the connection but CMS never binds it (RFC 6062 5.4): no data connection,
+    # nothing relayed from the peer, no re-INVITE.
+    "no-connectionbind": dict(
+        drop=lambda n, ts, s, d, size: on(DATA_CONN, s, d) or (on(PEER_LEG, s, d) and size > 0)
+        or sip_after_cut(ts, s, d, size),
+        cut=True, cms_shift=0.8),
+    # Nothing reaches the relay port (firewall on the relay range): no ConnectionAttempt at all.
+    "no-connection-attempt": dict(
+        drop=lambda n, ts, s, d, size: on(DATA_CONN, s, d) or on(PEER_LEG, s, d) or n == 83
+        or sip_after_cut(ts, s, d, size),
+        cut=True, sfb_shift=-0.6),
+    # CMS's answers to the Edge's checks never come back: checks in one direction only.
+    "one-way-checks": dict(
+        drop=lambda n, ts, s, d, size: n in (96, 97, 111, 112) or sip_after_cut(ts, s, d, size),
+        cut=True),
+}
+
+if __name__ == "__main__":
+    for case in sys.argv[1:] or CASES:
+        print(build(case, **CASES[case]))

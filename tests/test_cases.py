@@ -1,0 +1,52 @@
+"""End-to-end cases: each folder of tests/cases holds a bundle and the diagnosis it must get."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from logcorr import api
+
+CASES = sorted(p.parent for p in (Path(__file__).parent / "cases").glob("*/expected.yaml"))
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[c.name for c in CASES])
+def case(request):
+    folder = request.param
+    expected = yaml.safe_load((folder / "expected.yaml").read_text())
+    bundle = next(folder.glob("*.zip"))
+    return expected, api.diagnose(bundle).to_json()
+
+
+def test_stage_and_steps(case):
+    expected, doc = case
+    call = next(c for c in doc["calls"] if c["call_id"] == expected["call_id"])
+    assert call["stage"] == expected["stage"]
+    states = {s["step"]: s["state"] for s in call["steps"]}
+    assert list(states) == [s for s in states]  # all 13, in order
+    assert len(states) == 13
+    for step, state in expected["steps"].items():
+        assert states[step] == state, step
+    assert expected["verdict"] in call["summary"]
+    if "related" in expected:
+        assert call["related"] == expected["related"]
+    if "media" in expected:
+        assert call["media"] == expected["media"]
+
+
+def test_clocks_aligned_to_the_truth(case):
+    expected, doc = case
+    offsets = {c["source"]: c["offset_s"] for c in doc["clocks"]}
+    for source, truth in expected["clocks"].items():
+        assert offsets[source] is not None, source
+        assert abs(offsets[source] - truth) <= expected["tolerance_s"], (source, offsets[source], truth)
+
+
+def test_findings(case):
+    expected, doc = case
+    found = {f["rule"] for f in doc["findings"]}
+    assert set(expected["must_find"]) <= found
+    assert not (set(expected["must_not_find"]) & found)
+    for f in doc["findings"]:
+        if f["rule"] in expected["must_find"]:
+            assert f["call_id"] == expected["call_id"], f["rule"]
+            assert f["evidence"] and all(e["file"] and e["pos"] for e in f["evidence"])

@@ -1,0 +1,113 @@
+"""The command line through its real entry point: exit codes, JSON shape, one-line errors."""
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+REPO = Path(__file__).parent.parent
+EXAMPLE = REPO / "examples" / "presenter-rights.zip"
+
+
+def logcorr(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "logcorr", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_readme_first_command_names_presenter_rights(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    first = re.search(r"```sh\n(.+?)\n```", readme, re.S).group(1)
+    assert "logcorr diagnose examples/presenter-rights.zip" in first
+    r = logcorr("diagnose", EXAMPLE, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "presenter-rights" in r.stdout
+    assert "syslog:184" in r.stdout  # the 403 with ms-diagnostics-public 21002
+    assert "presenter" in r.stdout.lower() and "fix:" in r.stdout
+    assert "Traceback" not in r.stderr
+    wb = openpyxl.load_workbook(tmp_path / "logcorr-report.xlsx")
+    assert wb.sheetnames[:4] == ["Summary", "Findings", "Calls", "Events"]
+    findings = [row for row in wb["Findings"].iter_rows(min_row=2, values_only=True)]
+    assert any(row[1] == "presenter-rights" for row in findings)
+
+
+def test_json_matches_contract(tmp_path):
+    r = logcorr("diagnose", EXAMPLE, "--json", "--no-xlsx", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert set(doc) == {"input", "sources", "clocks", "calls", "findings"}
+    src = doc["sources"][0]
+    assert src["kind"] == "cms" and src["events"] > 0 and set(src) == {"file", "kind", "events", "skipped", "warnings"}
+    f = next(f for f in doc["findings"] if f["rule"] == "presenter-rights")
+    assert f["severity"] == "error" and f["call_id"] == "5f0c2a7e91b34d8a9c6e0f1b2d3a4c5e"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", f["ts"])
+    assert f["explanation"] and f["fix"]
+    ev = f["evidence"][0]
+    assert ev["file"] == "presenter-rights.zip!logbundle.tar.gz!syslog" and ev["pos"] == 184
+    assert not (tmp_path / "logcorr-report.xlsx").exists()
+
+
+def test_fail_on(tmp_path):
+    assert logcorr("diagnose", EXAMPLE, "--no-xlsx", "--fail-on", "error", cwd=tmp_path).returncode == 1
+    assert logcorr("diagnose", EXAMPLE, "--no-xlsx", "--fail-on", "bogus", cwd=tmp_path).returncode == 2
+
+
+def test_missing_path_is_one_line(tmp_path):
+    r = logcorr("diagnose", tmp_path / "nope.zip", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "no such file" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_nothing_readable(tmp_path):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(os.urandom(2000))
+    r = logcorr("diagnose", junk, cwd=tmp_path)
+    assert r.returncode == 2 and "nothing readable" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_hostile_archive_refused_in_one_line_and_nothing_written_outside(tmp_path):
+    case = tmp_path / "case"
+    case.mkdir()
+    evil = case / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../escaped.txt", "Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : call 1: x\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = logcorr("diagnose", evil, "--no-xlsx", cwd=case)
+    assert r.returncode == 2
+    assert "leaves the archive" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_events_csv_and_jsonl(tmp_path):
+    out = tmp_path / "events.jsonl"
+    r = logcorr("events", EXAMPLE, "--format", "jsonl", "-o", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]
+    assert rows and rows[0]["ts"].endswith("Z") and "relay_candidates" in rows[0]
+    r = logcorr("events", EXAMPLE, cwd=tmp_path)
+    assert r.stdout.splitlines()[0].startswith("ts,source,host,file,pos,proto,event")
+
+
+def test_rules_list_and_check(tmp_path):
+    r = logcorr("rules", "list", cwd=tmp_path)
+    assert r.returncode == 0 and "presenter-rights" in r.stdout
+    r = logcorr("rules", "check", REPO / "rules", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("id: broken\ntitle: x\ntitle: y\n")
+    r = logcorr("rules", "check", bad, cwd=tmp_path)
+    assert r.returncode == 1 and "broken.yaml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_redact_hides_addresses(tmp_path):
+    r = logcorr("diagnose", EXAMPLE, "--json", "--no-xlsx", "--redact", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "10.48.54.228" not in r.stdout and "bob@" not in r.stdout
+    assert "presenter-rights" in r.stdout
