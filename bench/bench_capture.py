@@ -182,6 +182,7 @@ def decode_only(path: str) -> None:
     from logcorr.parsers.pcap import PARSER
 
     t0 = time.perf_counter()
+    c0 = time.process_time()
     ctx = ParseContext(file=path)
     n = stun_n = 0
     with open(path, "rb") as fh:
@@ -189,30 +190,34 @@ def decode_only(path: str) -> None:
             n += 1
             stun_n += ev["proto"] == "stun"
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{n} {stun_n} {dt:.3f} {rss} {ctx.warning_count}")
+    print(f"{n} {stun_n} {dt:.3f} {rss} {ctx.warning_count} {cpu:.3f}")
 
 
-def run_ours(path: Path) -> tuple[float, int, int, int]:
+def run_ours(path: Path) -> tuple[float, float, int, int, int]:
+    """(wall s, cpu s, events, stun events, peak RSS KiB) of a decode in a child process."""
     out = subprocess.run(
         [sys.executable, __file__, "--decode-only", str(path)], capture_output=True, text=True, check=True
     ).stdout.split()
-    events, stun_events, seconds, rss_kib, _warnings = int(out[0]), int(out[1]), float(out[2]), int(out[3]), int(out[4])
-    return seconds, events, stun_events, rss_kib
+    return float(out[2]), float(out[5]), int(out[0]), int(out[1]), int(out[3])
 
 
-def run_tshark(path: Path) -> tuple[float, int, int] | None:
+def run_tshark(path: Path) -> tuple[float, float, int, int] | None:
+    """(wall s, cpu s, rows, peak RSS KiB of the children so far) of tshark on the capture."""
     tshark = shutil.which("tshark")
     if not tshark:
         return None
     cmd = [tshark, "-n", "-r", str(path), "-Y", "stun", "-T", "fields"]
     for f in TSHARK_FIELDS:
         cmd += ["-e", f]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
     dt = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, proc.stdout.count(b"\n"), rss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return dt, cpu, proc.stdout.count(b"\n"), after.ru_maxrss
 
 
 def main() -> None:
@@ -233,21 +238,23 @@ def main() -> None:
         info = generate(path, args.packets)
         print(f"generated {info['packets']:,} packets, {info['bytes'] / 1e6:.0f} MB, "
               f"{info['turn_episodes']} TURN episodes in {time.perf_counter() - t0:.1f} s -> {path}")
-        ours, events, stun_events, rss = run_ours(path)
-        print(f"logcorr: {ours:.2f} s, {events} events ({stun_events} stun), peak RSS {rss / 1024:.0f} MiB")
+        ours, ours_cpu, events, stun_events, rss = run_ours(path)
+        print(f"logcorr: {ours:.2f} s wall, {ours_cpu:.2f} s CPU, {events} events ({stun_events} stun), "
+              f"peak RSS {rss / 1024:.0f} MiB")
         if args.memcheck:
             small = tmp / "quarter.pcap"
             generate(small, args.packets // 4)
-            q_time, q_events, _, q_rss = run_ours(small)
+            q_time, _, q_events, _, q_rss = run_ours(small)
             print(f"logcorr on {args.packets // 4:,} packets: {q_time:.2f} s, {q_events} events, "
                   f"peak RSS {q_rss / 1024:.0f} MiB (full size: {rss / 1024:.0f} MiB)")
         ts = run_tshark(path)
         if ts is None:
             print("tshark not installed: no comparison (apt-get install tshark)")
             return
-        t_time, t_rows, t_rss = ts
-        print(f"tshark -Y stun -T fields: {t_time:.2f} s, {t_rows} rows, peak RSS {t_rss / 1024:.0f} MiB")
-        print(f"ratio (tshark / logcorr): {t_time / ours:.1f}x")
+        t_time, t_cpu, t_rows, t_rss = ts
+        print(f"tshark -Y stun -T fields: {t_time:.2f} s wall, {t_cpu:.2f} s CPU, {t_rows} rows, "
+              f"peak RSS {t_rss / 1024:.0f} MiB")
+        print(f"ratio (tshark / logcorr): {t_time / ours:.1f}x wall, {t_cpu / ours_cpu:.1f}x CPU")
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -496,14 +496,20 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
                     dec.unsupported_link.add(linktype)
                     warn(frame, f"link type {linktype} is not supported: its packets are skipped")
                 continue
-        # fast path: IPv4 without options carrying UDP whose payload starts with a byte that no
-        # STUN, ChannelData or SIP message starts with (RTP/RTCP: version 2, 0x80-0xBF)
-        if data[off : off + 1] == b"\x45" and data[off + 9 : off + 10] == b"\x11":
+        # fast path: IPv4 without options or IPv6 without extension headers carrying UDP whose
+        # payload starts with a byte that no STUN, ChannelData or SIP message starts with
+        # (RTP/RTCP: version 2, 0x80-0xBF)
+        version = data[off : off + 1]
+        if version == b"\x45" and data[off + 9 : off + 10] == b"\x11":
             first = data[off + 28 : off + 29]
-            if first >= b"\x80" and first != b"\xff":
-                if frame & PURGE_MASK == 0:
-                    dec.purge(ts)
-                continue
+        elif b"\x60" <= version <= b"\x6f" and data[off + 6 : off + 7] == b"\x11":
+            first = data[off + 48 : off + 49]  # IPv6 without extension headers
+        else:
+            first = b""
+        if first >= b"\x80" and first != b"\xff":
+            if frame & PURGE_MASK == 0:
+                dec.purge(ts)
+            continue
         l = ip_layer(data, off)
         if l is None or l.fragment:
             continue
