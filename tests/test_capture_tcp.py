@@ -209,3 +209,11 @@ def test_connection_state_is_dropped() -> None:
     assert len(dec.conns) == 300
     dec.purge(T0 + 2 * IDLE_NS)  # ... until it has been idle long enough
     assert dec.conns == {}
+
+
+def test_message_cut_by_the_end_of_the_capture_is_a_warning() -> None:
+    f = Flow()
+    frames = f.syn() + [f.send(0, allocate(1)), f.send(0, allocate(2)[:30])]
+    events, ctx = run(frames)
+    assert [e["txn_id"] for e in stun_events(events)] == [txn(1).hex()]
+    assert ctx.warning_count == 1 and "30 bytes never completed" in ctx.warnings[0]

@@ -275,6 +275,10 @@ class Decoder:
                     half.skip_hole(half.ooo[next(iter(half.ooo))][1])
                     self.report_gaps(half)
                     self.parse_half(conn, half)
+                if half.buf and half.mode in ("stun", "framed", "sip"):
+                    frame, _ = half.frame_at(0)
+                    self.warn(frame, f"TCP {half.src} -> {half.dst}: the connection ended inside a message "
+                                     f"({len(half.buf)} bytes never completed)")
                 self.flush_half(conn, half)
         self.conns.pop(conn.key, None)
 
@@ -313,7 +317,7 @@ class Decoder:
     # -- stream parsing ------------------------------------------------------------------------
     def parse_half(self, conn: Conn, half: Half) -> None:
         guard = 0
-        while half.buf and guard < 4:
+        while half.buf and guard < 16:
             guard += 1
             mode = half.mode
             if mode == "unknown":
@@ -401,7 +405,7 @@ class Decoder:
                 half.mode = "unknown"
                 return
             length = _u16.unpack_from(buf, 2)[0]
-            if length & 3:
+            if length & 3 and buf[20:28] != MS_COOKIE:  # MS-TURN does not pad
                 half.mode = "unknown"
                 half.consume(1)
                 return
