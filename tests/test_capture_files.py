@@ -184,10 +184,32 @@ def test_ipv6_extension_header_and_ipv4_options() -> None:
     assert [e["src"] for e in events] == ["[2001:db8::20]:40000", "10.0.0.20:40000"]
 
 
-def test_ip_fragments_are_skipped() -> None:
+def fragments(packet: bytes, size: int) -> list[bytes]:
+    """IPv4 fragments of ``packet`` carrying ``size`` payload bytes each (a multiple of 8)."""
     import struct
 
-    packet = bytearray(ipv4("10.0.0.20", "10.0.0.10", 17, udp(40000, 3478, request())))
-    packet[6:8] = struct.pack("!H", 0x0010)  # fragment offset 16 (x8 bytes): not the first
-    events, _ = run(pcap_file([(T0, ethernet(bytes(packet)))]))
-    assert events == []
+    header, payload = packet[:20], packet[20:]
+    out = []
+    for off in range(0, len(payload), size):
+        piece = payload[off : off + size]
+        more = 0x2000 if off + size < len(payload) else 0
+        h = bytearray(header)
+        h[2:4] = struct.pack("!H", 20 + len(piece))
+        h[6:8] = struct.pack("!H", more | (off // 8))
+        out.append(bytes(h) + piece)
+    return out
+
+
+def test_ip_fragments_are_reassembled() -> None:
+    txn = bytes(range(12))
+    big = stun_message(0x0001, txn, [attr(0x0006, b"u" * 400), attr(0x8022, b"s" * 900)])
+    packet = ipv4("10.0.0.20", "10.0.0.10", 17, udp(40000, 3478, big))
+    frags = fragments(packet, 504)
+    assert len(frags) == 3
+    other = ethernet(ipv4("10.0.0.1", "10.0.0.2", 17, udp(1, 2, b"\x80" * 20)))
+    order = [ethernet(frags[2]), other, ethernet(frags[0]), ethernet(frags[1])]
+    events, ctx = run(pcap_file([(T0 + i, f) for i, f in enumerate(order)]))
+    assert len(events) == 1 and events[0]["txn_id"] == txn.hex() and events[0]["username"] == "u" * 400
+    assert events[0]["pos"] == 3  # the frame of the first fragment
+    lone = run(pcap_file([(T0, ethernet(frags[1]))]))[0]
+    assert lone == []  # a fragment alone is nothing

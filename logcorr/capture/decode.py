@@ -50,6 +50,7 @@ PURGE_MASK = (1 << 16) - 1  # purge idle connections every 65536 frames
 MAX_CONNS = 50_000
 MAX_TURN_FLOWS = 100_000
 MAX_CHANNEL_KEYS = 4096
+UNFRAGMENTED = (b"\x00\x00", b"\x40\x00")  # IPv4 flags/offset: nothing or only Don't Fragment
 RESYNC_KEEP = 27  # bytes kept when no message start is found: a header may straddle segments
 
 COOKIE = stun.MAGIC_COOKIE_BYTES
@@ -482,6 +483,7 @@ class Decoder:
 def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterator[dict]:
     """Events of a capture, from :func:`logcorr.capture.pcapfile.records`."""
     dec = Decoder(host, file, warn)
+    defrag = link.Defragmenter()
     out = dec.out
     ip_offset = link.ip_offset
     ip_layer = link.ip_layer
@@ -504,7 +506,7 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
         # payload starts with a byte that no STUN, ChannelData or SIP message starts with
         # (RTP/RTCP: version 2, 0x80-0xBF)
         version = data[off : off + 1]
-        if version == b"\x45" and data[off + 9 : off + 10] == b"\x11":
+        if version == b"\x45" and data[off + 9 : off + 10] == b"\x11" and data[off + 6 : off + 8] in UNFRAGMENTED:
             first = data[off + 28 : off + 29]
         elif b"\x60" <= version <= b"\x6f" and data[off + 6 : off + 7] == b"\x11":
             first = data[off + 48 : off + 49]  # IPv6 without extension headers
@@ -515,7 +517,18 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterat
                 dec.purge(ts)
             continue
         l = ip_layer(data, off)
-        if l is None or l.fragment:
+        if l is None:
+            continue
+        if l.fragment is not None:
+            whole = defrag.add(l, data, ts, frame)
+            if whole is None:
+                continue
+            l, data, first_frame = whole  # events point at the first fragment's frame
+            if l.proto == 17 and l.end > 8:
+                dec.udp(first_frame, ts, l, data, 8, l.end, *unpack_udp(data, 0)[:2])
+            if out:
+                yield from out
+                out.clear()
             continue
         proto = l.proto
         if proto == 17:

@@ -91,7 +91,7 @@ class L4(NamedTuple):
     proto: int
     l4: int  # offset of the TCP/UDP header in the frame
     end: int  # end of the IP payload (bounded by the captured length)
-    fragment: bool  # a non-first fragment (no transport header inside)
+    fragment: tuple | None  # (identification, offset in bytes, more fragments) when fragmented
 
 
 def ip_layer(data: bytes, off: int) -> L4 | None:
@@ -107,7 +107,9 @@ def ip_layer(data: bytes, off: int) -> L4 | None:
         total = (data[off + 2] << 8) | data[off + 3]
         end = min(n, off + total) if total >= ihl else n  # TSO captures show total 0
         frag_off = ((data[off + 6] & 0x1F) << 8) | data[off + 7]
-        return L4(4, data[off + 12 : off + 16], data[off + 16 : off + 20], data[off + 9], off + ihl, end, frag_off != 0)
+        more = bool(data[off + 6] & 0x20)
+        frag = (data[off + 4 : off + 6], frag_off * 8, more) if frag_off or more else None
+        return L4(4, data[off + 12 : off + 16], data[off + 16 : off + 20], data[off + 9], off + ihl, end, frag)
     if v == 6:
         if off + 40 > n:
             return None
@@ -115,7 +117,7 @@ def ip_layer(data: bytes, off: int) -> L4 | None:
         end = min(n, off + 40 + plen) if plen else n
         nxt = data[off + 6]
         pos = off + 40
-        fragment = False
+        fragment = None
         for _ in range(MAX_IPV6_EXTENSIONS):
             if nxt in IPV6_EXTENSIONS:
                 if pos + 8 > end:
@@ -125,8 +127,8 @@ def ip_layer(data: bytes, off: int) -> L4 | None:
             elif nxt == IPV6_FRAGMENT:
                 if pos + 8 > end:
                     return None
-                frag_off = ((data[pos + 2] << 8) | data[pos + 3]) >> 3
-                fragment = frag_off != 0
+                word = (data[pos + 2] << 8) | data[pos + 3]
+                fragment = (data[pos + 4 : pos + 8], (word >> 3) * 8, bool(word & 1))
                 nxt = data[pos]
                 pos += 8
             else:
@@ -135,6 +137,60 @@ def ip_layer(data: bytes, off: int) -> L4 | None:
             return None
         return L4(6, data[off + 8 : off + 24], data[off + 24 : off + 40], nxt, pos, end, fragment)
     return None
+
+
+MAX_DATAGRAM = 65535
+MAX_REASSEMBLIES = 256
+FRAGMENT_TIMEOUT_NS = 30 * 1_000_000_000  # RFC 791 suggests 15 s; Linux keeps 30 s
+
+
+class Defragmenter:
+    """IPv4 / IPv6 fragment reassembly (RFC 791 3.2, RFC 8200 4.5), bounded.
+
+    At most :data:`MAX_REASSEMBLIES` datagrams wait at once (the oldest is given up first), each
+    at most 64 KiB, and none longer than :data:`FRAGMENT_TIMEOUT_NS` of capture time.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple, list] = {}  # key -> [first ts, {offset: bytes}, total or None, frame]
+
+    def add(self, l: L4, data: bytes, ts: int | None, frame: int) -> tuple[L4, bytes, int] | None:
+        """Add a fragment; when the datagram is whole, (its L4 with l4=0, the payload, first frame)."""
+        ident, offset, more = l.fragment
+        key = (l.version, l.src, l.dst, l.proto, ident)
+        entry = self.pending.get(key)
+        if entry is None:
+            if len(self.pending) >= MAX_REASSEMBLIES:
+                self.pending.pop(next(iter(self.pending)))
+            entry = self.pending[key] = [ts, {}, None, frame]
+        elif ts is not None and entry[0] is not None and ts - entry[0] > FRAGMENT_TIMEOUT_NS:
+            entry[:] = [ts, {}, None, frame]
+        piece = data[l.l4 : l.end]
+        if offset + len(piece) > MAX_DATAGRAM:
+            self.pending.pop(key, None)
+            return None
+        entry[1].setdefault(offset, piece)
+        if offset == 0:
+            entry[3] = frame
+        if not more:
+            entry[2] = offset + len(piece)
+        total = entry[2]
+        if total is None:
+            return None
+        have = 0
+        for off in sorted(entry[1]):
+            if off > have:
+                return None  # a hole
+            have = max(have, off + len(entry[1][off]))
+        if have < total:
+            return None
+        buf = bytearray(total)
+        for off in sorted(entry[1]):
+            chunk = entry[1][off][: total - off]
+            buf[off : off + len(chunk)] = chunk
+        del self.pending[key]
+        whole = bytes(buf)
+        return L4(l.version, l.src, l.dst, l.proto, 0, len(whole), None), whole, entry[3]
 
 
 def addr(ip: bytes, port: int) -> str:
