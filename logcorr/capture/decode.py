@@ -51,6 +51,7 @@ MAX_CONNS = 50_000
 MAX_TURN_FLOWS = 100_000
 MAX_CHANNEL_KEYS = 4096
 UNFRAGMENTED = (b"\x00\x00", b"\x40\x00")  # IPv4 flags/offset: nothing or only Don't Fragment
+GIVE_UP_SEGMENTS = 64  # a TCP connection with this many segments and no STUN/SIP is not watched further
 RESYNC_KEEP = 27  # bytes kept when no message start is found: a header may straddle segments
 
 COOKIE = stun.MAGIC_COOKIE_BYTES
@@ -72,7 +73,7 @@ def timestamp(ts_ns: int | None):
 
 
 class Conn:
-    __slots__ = ("halves", "tracked", "syn", "cid", "last", "key")
+    __slots__ = ("halves", "tracked", "syn", "cid", "last", "key", "quiet")
 
     def __init__(self, key, src: str, dst: str) -> None:
         self.key = key
@@ -81,6 +82,7 @@ class Conn:
         self.syn: tuple[int, int | None] | None = None
         self.cid: int | None = None
         self.last: int | None = None
+        self.quiet = 0  # payload segments seen without STUN or SIP evidence
 
 
 class Decoder:
@@ -201,6 +203,12 @@ class Decoder:
                 idx = 0
         half = conn.halves[idx]
         conn.last = ts
+        if conn.quiet > GIVE_UP_SEGMENTS:  # long past its start and never STUN or SIP: ignore
+            if flags & RST or (flags & FIN and conn.halves[1 - idx].fin):
+                self.drop(conn)
+            elif flags & FIN:
+                half.fin = True
+            return
         if flags & SYN:
             half.start(seq + 1)
             if not flags & ACK and conn.syn is None:
@@ -214,6 +222,10 @@ class Decoder:
                     self.replay_early(conn, idx, seq)
                 else:
                     half.keep_early(seq, payload, frame, ts)
+                    conn.quiet += 1
+                    if conn.quiet > GIVE_UP_SEGMENTS:
+                        conn.halves[0].early = []
+                        conn.halves[1].early = []
             if conn.tracked:
                 if half.push(seq, payload, frame, ts):
                     self.parse_half(conn, half)
