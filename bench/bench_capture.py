@@ -13,7 +13,6 @@ process; peak memory is that process's ``ru_maxrss``.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import shutil

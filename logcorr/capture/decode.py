@@ -59,7 +59,6 @@ MS_COOKIE = stun.MS_COOKIE_ATTR
 _udp_ports = struct.Struct("!HHH")
 _tcp_head = struct.Struct("!HHIIH")
 _u16 = struct.Struct("!H")
-_SIP_REQUEST_AT = re.compile(rb"[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n")
 
 
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
