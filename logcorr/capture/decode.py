@@ -34,7 +34,6 @@ evidence.
 """
 from __future__ import annotations
 
-import re
 import struct
 from typing import Callable, Iterable, Iterator
 
