@@ -8,6 +8,7 @@ import pytest
 from capture_build import ethernet, ipv4, pcap_file, tcp, udp
 from logcorr.parsers.base import ParseContext
 from logcorr.parsers.pcap import PARSER
+from logcorr.schema import NAMES
 
 pytest.importorskip("logcorr.sip")  # the shared grammar; the adapter needs it
 
@@ -46,6 +47,8 @@ def test_sip_over_udp_on_any_port() -> None:
     assert invite["sdp_media"] == "applicationsharing"
     assert "10.48.54.229:24726" in invite["relay_candidates"]
     assert invite["src"] == "10.0.0.30:7000" and invite["pos"] == 1
+    assert all(set(e) <= set(NAMES) and e["source"] == "pcap" for e in events)
+    assert events[1]["status"] == 200 and events[1]["method"] == "INVITE"
 
 
 def test_sip_over_tcp_split_and_merged() -> None:
