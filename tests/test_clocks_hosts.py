@@ -21,7 +21,7 @@ def test_offset_is_the_median_and_counts_pairs():
     got = {c.source: c for c in clocks.estimate(schema.to_frame(rows))}
     assert got["expressway"].offset_s == 0.0 and got["expressway"].basis == "reference"
     assert abs(got["cms"].offset_s - 2.0) < 1e-6 and got["cms"].pairs == 9
-    assert "2.000 s ahead of expe01, from 9 SIP message(s)" in got["cms"].summary()
+    assert "2.000 s ahead of expe01, from 9 message(s) seen by both" in got["cms"].summary()
     assert got["sfb"].offset_s is None and "unaligned" in got["sfb"].summary()
 
 
@@ -57,3 +57,14 @@ def test_roles():
     assert labels["10.0.0.9"].startswith("Expressway-E")
     assert labels["192.168.1.252"] == "SfB Edge"
     assert hosts.ip_of("[2001:db8::1]:5061") == "2001:db8::1" and hosts.ip_of("1.2.3.4:5") == "1.2.3.4"
+
+
+def test_two_captures_align_on_stun_transactions():
+    rows = []
+    for i in range(5):
+        for host, skew in (("expe.pcap", 0.0), ("cms.pcap", -1.25)):
+            rows.append({"ts": T0 + pd.Timedelta(seconds=i + skew), "source": "pcap", "host": host,
+                         "proto": "stun", "event": "Allocate Request", "txn_id": f"{i:024x}"})
+    got = {c.host: c for c in clocks.estimate(schema.to_frame(rows))}
+    ref, other = (got["cms.pcap"], got["expe.pcap"]) if got["cms.pcap"].basis == "reference" else (got["expe.pcap"], got["cms.pcap"])
+    assert abs(abs(other.offset_s) - 1.25) < 1e-6 and other.pairs == 5
