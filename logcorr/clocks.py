@@ -2,7 +2,7 @@
 
 Each source's clock (one per source and logging host) is compared with a reference through
 messages seen by both: the same SIP message (Call-ID, CSeq number and method or status) logged by
-two hosts. The offset is the median of the differences, so a few odd pairs do not move it; it is
+two hosts, or the same STUN message (transaction id and type) in two captures. The offset is the median of the differences, so a few odd pairs do not move it; it is
 reported with the number of pairs that support it. A capture found in the same diagnostic archive
 as an Expressway log was taken by that Expressway, on its clock. A source with no pair and no such
 tie stays unaligned, and the report says so.
@@ -42,20 +42,24 @@ class Clock:
             return f"{name}: same clock as {self.reference} (captured by that host)"
         off = self.offset_s
         how = "ahead of" if off > 0 else "behind"
-        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} SIP message(s)"
+        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
 
 
 def clock_key(events: pd.DataFrame) -> pd.Series:
     return events["source"] + "|" + events["host"]
 
 
-def _sip_keys(events: pd.DataFrame) -> pd.DataFrame:
+def _shared_keys(events: pd.DataFrame) -> pd.DataFrame:
+    """A key per message that two sources can both have seen: a SIP message (Call-ID, CSeq,
+    method or status) or a STUN message (transaction id and type, e.g. in two captures)."""
     sip = events[(events["proto"] == "sip") & (events["call_id"] != "") & events["ts"].notna()]
+    stun = events[(events["proto"] == "stun") & (events["txn_id"] != "") & events["ts"].notna()]
     out = pd.DataFrame({
-        "clock": clock_key(sip),
-        "key": sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"],
-        "ts": sip["ts"],
-        "dir": sip["direction"],
+        "clock": pd.concat([clock_key(sip), clock_key(stun)]),
+        "key": pd.concat([sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"],
+                          "stun|" + stun["txn_id"] + "|" + stun["event"]]),
+        "ts": pd.concat([sip["ts"], stun["ts"]]),
+        "dir": pd.concat([sip["direction"], stun["direction"]]),
     })
     # one time per clock and message: the first time that host logged it
     return out.sort_values("ts", kind="stable").drop_duplicates(["clock", "key"])
@@ -66,7 +70,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     if events.empty:
         return []
     clocks = sorted(set(clock_key(events)))
-    keys = _sip_keys(events)
+    keys = _shared_keys(events)
     by_clock = {c: g.set_index("key")[["ts", "dir"]] for c, g in keys.groupby("clock")}
 
     def pair_stats(a: str, b: str) -> tuple[float | None, int]:

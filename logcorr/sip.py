@@ -299,10 +299,9 @@ def via_transport(msg: SipMessage) -> str:
 
 
 def ms_diagnostics(msg: SipMessage) -> str:
-    values = []
-    for name in DIAGNOSTIC_HEADERS:
-        values.extend(msg.header_all(name))
-    return ";".join(values)
+    """The ms-diagnostics(-public) and ms-client-diagnostics values, in the order sent."""
+    wanted = {n.lower() for n in DIAGNOSTIC_HEADERS}
+    return ";".join(v for n, v in msg.headers if n.lower() in wanted)
 
 
 def event_fields(msg: SipMessage, raw: str | None = None) -> dict:

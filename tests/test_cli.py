@@ -31,7 +31,7 @@ def test_readme_first_command_names_presenter_rights(tmp_path):
     assert "presenter" in r.stdout.lower() and "fix:" in r.stdout
     assert "Traceback" not in r.stderr
     wb = openpyxl.load_workbook(tmp_path / "logcorr-report.xlsx")
-    assert wb.sheetnames[:4] == ["Summary", "Findings", "Calls", "Events"]
+    assert wb.sheetnames == ["Summary", "Findings", "Calls", "Ladder", "Events"]
     findings = [row for row in wb["Findings"].iter_rows(min_row=2, values_only=True)]
     assert any(row[1] == "presenter-rights" for row in findings)
 
@@ -111,3 +111,31 @@ def test_redact_hides_addresses(tmp_path):
     assert r.returncode == 0
     assert "10.48.54.228" not in r.stdout and "bob@" not in r.stdout
     assert "presenter-rights" in r.stdout
+
+
+SHARE_OK = REPO / "tests" / "cases" / "share-ok" / "share-ok.zip"
+
+
+def test_ladder_draws_the_presentation_call(tmp_path):
+    r = logcorr("ladder", SHARE_OK, "--call", "b2a2112", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()[1]
+    for role in ("SfB Edge", "Expressway-E", "Expressway-C", "CMS"):
+        assert role in head
+    body = r.stdout
+    order = [body.index(x) for x in ("Allocate Request", "ConnectionAttempt Indication",
+                                     "ConnectionBind Request", "Binding Request")]
+    assert order == sorted(order)
+    assert logcorr("ladder", SHARE_OK, "--call", "nope", cwd=tmp_path).returncode == 2
+
+
+def test_excel_has_ladder_and_steps(tmp_path):
+    r = logcorr("diagnose", SHARE_OK, "--xlsx", tmp_path / "out" / "r.xlsx", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    wb = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")
+    assert "Ladder" in wb.sheetnames
+    rows = list(wb["Ladder"].iter_rows(min_row=2, values_only=True))
+    assert any(row[4] == "ConnectionBind Request" for row in rows)
+    calls = {row[0]: row for row in wb["Calls"].iter_rows(min_row=2, values_only=True)}
+    assert calls["b2a211220e344c0a909219a73ad9991d"][3] == "reinvite"
+    assert "13. reinvite: seen" in calls["b2a211220e344c0a909219a73ad9991d"][5]

@@ -35,13 +35,34 @@ def write(d: Diagnosis, path: str | Path) -> Path:
              f.fix, "\n".join(f"{e.file}:{e.pos}  {e.summary}" for e in f.evidence)]
             for f in d.findings],
            widths=[9, 28, 40, 36, 26, 40, 60, 60, 90])
-    _table(wb.create_sheet("Calls"), ["call_id", "media", "start (UTC)", "stage", "summary"],
-           [[c["call_id"], c.get("media", ""), iso(c.get("start")), c.get("stage", ""), c.get("summary", "")]
-            for c in d.calls], widths=[40, 22, 26, 24, 90])
+    _table(wb.create_sheet("Calls"), ["call_id", "media", "start (UTC)", "stage", "summary", "steps"],
+           [[c["call_id"], c.get("media", ""), iso(c.get("start")), c.get("stage", ""), c.get("summary", ""),
+             "\n".join(f"{i}. {s['step']}: {s['state']}" + (f" ({s['note']})" if s.get("note") else "")
+                       for i, s in enumerate(c.get("steps", []), 1))]
+            for c in d.calls], widths=[40, 22, 26, 24, 80, 70])
+    _ladders(wb.create_sheet("Ladder"), d)
     _events(wb.create_sheet("Events"), d.events)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _ladders(ws, d: Diagnosis) -> None:
+    """Each presentation call as rows of messages between hosts, as `logcorr ladder` draws it."""
+    from . import ladder
+
+    header = ["call_id", "time (aligned, UTC)", "from", "to", "message", "detail", "finding", "where"]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = BOLD
+    shown = [c for c in d.calls if "applicationsharing" in c.get("media", "")] or d.calls
+    for call in shown:
+        for r in ladder.rows(d.events, call, d.roles, d.findings):
+            ws.append([_clean(v) for v in (call["call_id"], iso(r["ts"]), r["from"], r["to"], r["what"],
+                                           r["detail"], r["mark"], r["where"])])
+    for i, w in enumerate([36, 26, 24, 24, 34, 50, 34, 80]):
+        ws.column_dimensions[chr(ord("A") + i)].width = w
+    ws.freeze_panes = "A2"
 
 
 def _summary(ws, d: Diagnosis) -> None:
@@ -56,6 +77,8 @@ def _summary(ws, d: Diagnosis) -> None:
     rows += [(s.kind, f"{s.file}: {s.events} events, {s.skipped} skipped") for s in d.read.sources]
     rows += [("not read", f"{s.name}: {s.reason}") for s in d.read.skipped]
     rows += [("note", n) for n in d.read.notes]
+    rows += [("clock", c.get("summary", "")) for c in d.clocks]
+    rows += [("host", f"{addr}: {label}") for addr, label in d.roles.items() if addr[:1].isdigit()]
     for r in rows:
         ws.append([_clean(v) for v in r])
     ws["A1"].font = Font(bold=True, size=14)
