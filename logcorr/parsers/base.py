@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterator, Protocol
+from typing import BinaryIO, Iterator, Protocol
 from zoneinfo import ZoneInfo
 
 SNIFF_BYTES = 64 * 1024
@@ -43,12 +43,12 @@ class ParseContext:
     skipped: int = 0
     skip_reasons: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)  # facts worth telling, e.g. an assumed zone
-    emit_file: Callable[[str, bytes], None] | None = None  # hand an embedded file to the pipeline
+    pos_unit: str = "line"  # what `pos` counts in this file: "line", or "frame" in a capture
 
     def warn(self, pos: int | None, message: str) -> None:
         self.warning_count += 1
         if len(self.warnings) < MAX_WARNINGS_KEPT:
-            where = f"line {pos}: " if pos else ""
+            where = f"{self.pos_unit} {pos}: " if pos else ""
             self.warnings.append(f"{where}{message}")
 
     def skip(self, pos: int | None, reason: str) -> None:

@@ -24,6 +24,7 @@ class PcapParser:
         return pcapfile.kind(head) is not None
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        ctx.pos_unit = "frame"
         records = pcapfile.records(stream, ctx.warn)
         yield from decode(records, _basename(ctx.file), ctx.file, ctx.warn)
 
