@@ -100,7 +100,7 @@ def test_fingerprint_mismatch_is_a_warning_where_tshark_says_bad() -> None:
     # public stun.pcap frame 195: tshark's stun.att.crc32.status is 0 (bad); all others good
     _, ctx = decode(DATA / "ndpi_stun.pcap")
     assert ctx.warning_count == 1
-    assert ctx.warnings[0].startswith("line 195: ") and "FINGERPRINT" in ctx.warnings[0]
+    assert ctx.warnings[0].startswith("frame 195: ") and "FINGERPRINT" in ctx.warnings[0]
 
 
 def truth_ids() -> list[str]:
