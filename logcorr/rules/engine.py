@@ -20,6 +20,7 @@ MAX_CITED = 10  # events cited per count finding
 @dataclass
 class Hit:
     rows: list[tuple[str, int]]  # (step name, row position) in citation order
+    keys: dict = field(default_factory=dict)  # join key values of the match
     call: dict | None = None  # call blocks: the call it is about
     call_steps: list[dict] = field(default_factory=list)
 
@@ -115,9 +116,15 @@ def run_sequence(block: SequenceBlock, view: View) -> list[Hit]:
     if table.empty or _r(block.steps[-1].name) not in table.columns:
         return []
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    names = [s.name for s in block.steps]
+    return _hits(table, [s.name for s in block.steps], block.steps)
+
+
+def _hits(table: pd.DataFrame, names: list[str], steps: list[Step]) -> list[Hit]:
     cols = [table[_r(n)].to_numpy(dtype=np.int64) for n in names]
-    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)]) for i in range(len(table))]
+    keys = [k for k in dict.fromkeys(k for s in steps for k in s.keys) if k in table.columns]
+    kvals = [table[k].to_numpy(dtype=object) for k in keys]
+    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)],
+                keys={k: v[i] for k, v in zip(keys, kvals)}) for i in range(len(table))]
 
 
 def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
@@ -127,9 +134,7 @@ def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
     table = _follow(view, table, block.missing)
     table = table[table[_r(block.missing.name)].isna()]
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    names = [s.name for s in block.steps]
-    cols = [table[_r(n)].to_numpy(dtype=np.int64) for n in names]
-    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)]) for i in range(len(table))]
+    return _hits(table, [s.name for s in block.steps], block.steps)
 
 
 # ------------------------------------------------------------------------------------ count
@@ -164,12 +169,13 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     rows = c[ROW].to_numpy()
     hits = []
     for start in win["_start"].to_numpy():
+        kv = {k: c.at[start, k] for k in keys}
         end = start + n
         while end < len(c) and all(c.at[end, k] == c.at[start, k] for k in keys) and (
             block.within is None or c.at[end, TS] - c.at[start, TS] <= block.within
         ) and end - start < MAX_CITED:
             end += 1
-        hits.append(Hit(rows=[("counted", int(r)) for r in rows[start:end]]))
+        hits.append(Hit(rows=[("counted", int(r)) for r in rows[start:end]], keys=kv))
     return hits
 
 
@@ -200,7 +206,7 @@ def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list
         found = table[n <= block.at_most]
     once = block.once_per or common
     found = _dedupe(view, found, once, fe.name)
-    return [Hit(rows=[(fe.name, int(r))]) for r in found[_r(fe.name)].to_numpy(dtype=np.int64)]
+    return _hits(found, [fe.name], [fe])
 
 
 # ------------------------------------------------------------------------------------- call

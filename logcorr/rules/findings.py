@@ -92,6 +92,8 @@ def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
             return cache[name]
         if name in rule.extract:
             val = _extract(view, rule.extract[name], hit.rows)
+        elif name in hit.keys:
+            val = str(hit.keys[name])
         elif "." in name:
             step, col = name.split(".", 1)
             val = next((_value(view, col, r) for n, r in hit.rows if n == step), "")
