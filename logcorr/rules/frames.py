@@ -11,27 +11,31 @@ ROW = "_row"
 TS = "_ts"
 
 
-def _key_values(view: View, spec: KeySpec, idx: np.ndarray) -> pd.Series:
+def _key_values(view: View, spec: KeySpec, idx: np.ndarray) -> np.ndarray:
     """Key values of the rows idx, as text; a list cell (split) becomes a list to explode."""
     if spec.pair is not None:
-        a = pd.Series(_as_text(view, spec.pair[0], idx))
-        b = pd.Series(_as_text(view, spec.pair[1], idx))
-        lo = a.where(a <= b, b)
-        hi = b.where(a <= b, a)
+        a = _as_text(view, spec.pair[0], idx)
+        b = _as_text(view, spec.pair[1], idx)
+        swap = a > b
+        lo = np.where(swap, b, a)
+        hi = np.where(swap, a, b)
         out = lo + "|" + hi
-        return out.where((a != "") & (b != ""), "")
-    s = pd.Series(_as_text(view, spec.column, idx))
+        out[(a == "") | (b == "")] = ""
+        return out.astype(object)
+    vals = _as_text(view, spec.column, idx)
+    if spec.split is None and spec.regex is None:
+        return vals
+    # work on distinct cell values only, then spread back
+    codes, uniques = pd.factorize(vals)
+    rx = spec.regex
     if spec.split is not None:
-        s = s.str.split(spec.split, regex=False)
-        if spec.regex is not None:
-            rx = spec.regex
-            s = s.map(lambda items: [_group(rx, x.strip()) for x in items])
-        else:
-            s = s.map(lambda items: [x.strip() for x in items])
-    elif spec.regex is not None:
-        rx = spec.regex
-        s = s.map(lambda x: _group(rx, x))
-    return s
+        done = [[_group(rx, x.strip()) if rx is not None else x.strip() for x in u.split(spec.split)]
+                for u in uniques]
+    else:
+        done = [_group(rx, u) for u in uniques]
+    table = np.empty(len(done), dtype=object)
+    table[:] = done
+    return table[codes] if len(codes) else np.array([], dtype=object)
 
 
 def _group(rx, text: str) -> str:
@@ -67,8 +71,7 @@ def step_frame(view: View, step: Step, mask: np.ndarray | None = None) -> pd.Dat
     df = pd.DataFrame({ROW: idx, TS: ts})
     exploded = []
     for name, spec in step.keys.items():
-        vals = _key_values(view, spec, idx)
-        df[name] = vals.to_numpy(dtype=object) if len(vals) else np.array([], dtype=object)
+        df[name] = _key_values(view, spec, idx)
         if spec.split is not None:
             exploded.append(name)
     for name in exploded:
