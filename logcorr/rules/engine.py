@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .frames import ROW, TS, first_per, step_frame
+from .frames import ROW, TS, first_per, key_text, step_frame
 from .model import AbsentBlock, CallBlock, CountBlock, MatchBlock, SequenceBlock, Step
 from .predicates import View
 
@@ -50,7 +50,8 @@ def _dedupe(view: View, table: pd.DataFrame, once_per: list[str], first_step: st
     table = table.sort_values(_t(first_step), kind="stable")
     empty = np.zeros(len(table), dtype=bool)
     for c in cols:
-        empty |= table[c].isin(["", "nan", "<NA>", "None"]).to_numpy()
+        vals = table[c].to_numpy()
+        empty |= (vals == -1) if vals.dtype.kind == "i" else np.isin(vals.astype(object), ["", "nan", "<NA>", "None"])
     keep = ~table.duplicated(subset=cols, keep="first").to_numpy() | empty
     return table[keep]
 
@@ -87,20 +88,13 @@ def _follow(view: View, table: pd.DataFrame, step: Step) -> pd.DataFrame:
     tolerance = None
     if step.within is not None:
         tolerance = step.within - offset
-    # join on integer codes of the key texts: far cheaper for merge_asof than strings
-    by = []
-    for k in common:
-        codes, _ = pd.factorize(np.concatenate([left[k].to_numpy(dtype=object),
-                                                right[k].to_numpy(dtype=object)]))
-        left[f"_c_{k}"] = codes[: len(left)].astype(np.int64)
-        right[f"_c_{k}"] = codes[len(left):].astype(np.int64)
-        by.append(f"_c_{k}")
-    right = right.drop(columns=[c for c in right.columns if c in left.columns and c not in by])
+    # keys are interned integers (frames.py): merge_asof joins them without hashing texts
+    right = right.drop(columns=[c for c in right.columns if c in left.columns and c not in common])
     merged = pd.merge_asof(
-        left, right, left_on="_search", right_on="_rt", by=by or None, direction="forward",
+        left, right, left_on="_search", right_on="_rt", by=common or None, direction="forward",
         tolerance=tolerance, allow_exact_matches=step.after is not None,
     )
-    return merged.drop(columns=["_search"] + by)
+    return merged.drop(columns=["_search"])
 
 
 def _chain(view: View, steps: list[Step]) -> pd.DataFrame:
@@ -121,15 +115,20 @@ def run_sequence(block: SequenceBlock, view: View) -> list[Hit]:
     if table.empty or _r(block.steps[-1].name) not in table.columns:
         return []
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    return _hits(table, [s.name for s in block.steps], block.steps)
+    return _hits(view, table, [s.name for s in block.steps], block.steps)
 
 
-def _hits(table: pd.DataFrame, names: list[str], steps: list[Step]) -> list[Hit]:
+def _hits(view: View, table: pd.DataFrame, names: list[str], steps: list[Step]) -> list[Hit]:
     cols = [table[_r(n)].to_numpy(dtype=np.int64) for n in names]
-    keys = [k for k in dict.fromkeys(k for s in steps for k in s.keys) if k in table.columns]
-    kvals = [table[k].to_numpy(dtype=object) for k in keys]
+    specs = {}
+    for s in steps:
+        for k, spec in s.keys.items():
+            specs.setdefault(k, spec)
+    keys = [k for k in specs if k in table.columns]
+    kvals = [table[k].to_numpy() for k in keys]
     return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)],
-                keys={k: v[i] for k, v in zip(keys, kvals)}) for i in range(len(table))]
+                keys={k: key_text(view, specs[k], v[i]) for k, v in zip(keys, kvals)})
+            for i in range(len(table))]
 
 
 def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
@@ -139,7 +138,7 @@ def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
     table = _follow(view, table, block.missing)
     table = table[table[_r(block.missing.name)].isna()]
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    return _hits(table, [s.name for s in block.steps], block.steps)
+    return _hits(view, table, [s.name for s in block.steps], block.steps)
 
 
 # ------------------------------------------------------------------------------------ count
@@ -174,7 +173,7 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     rows = c[ROW].to_numpy()
     hits = []
     for start in win["_start"].to_numpy():
-        kv = {k: c.at[start, k] for k in keys}
+        kv = {k: key_text(view, block.counted.keys[k], c.at[start, k]) for k in keys}
         end = start + n
         while end < len(c) and all(c.at[end, k] == c.at[start, k] for k in keys) and (
             block.within is None or c.at[end, TS] - c.at[start, TS] <= block.within
@@ -211,7 +210,7 @@ def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list
         found = table[n <= block.at_most]
     once = block.once_per or common
     found = _dedupe(view, found, once, fe.name)
-    return _hits(found, [fe.name], [fe])
+    return _hits(view, found, [fe.name], [fe])
 
 
 # ------------------------------------------------------------------------------------- call

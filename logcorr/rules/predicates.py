@@ -52,6 +52,36 @@ class View:
         self.memo: dict[str, np.ndarray] = {}
         self.unique_memo: dict[str, np.ndarray] = {}  # text tests on a column's distinct values
         self.all_idx = np.arange(self.n)
+        self._ids: dict[str, int] = {}  # join key texts -> small integers, shared by all columns
+        self._texts: list[str] = []
+        self._key_codes: dict[str, np.ndarray] = {}
+
+    def intern(self, text: str) -> int:
+        """The integer standing for a key text (the same text in any column, the same integer)."""
+        i = self._ids.get(text)
+        if i is None:
+            i = self._ids[text] = len(self._texts)
+            self._texts.append(text)
+        return i
+
+    def text(self, i: int) -> str:
+        return self._texts[i]
+
+    def key_codes(self, col: str) -> np.ndarray:
+        """The column as interned key integers over the whole table; -1 where empty."""
+        got = self._key_codes.get(col)
+        if got is None:
+            if self.kinds.get(col) == "int":
+                arr = self.array(col)
+                codes, uniques = pd.factorize(arr)  # NaN -> -1
+                texts = [str(int(u)) for u in uniques]
+            else:
+                codes, uniques, _ = self.factor(col)
+                texts = [str(u) for u in uniques]
+            ids = np.array([self.intern(t) if t != "" else -1 for t in texts] + [-1], dtype=np.int64)
+            got = ids[codes]  # code -1 (missing) picks the trailing -1
+            self._key_codes[col] = got
+        return got
 
     def array(self, col: str) -> np.ndarray:
         arr = self._arrays.get(col)
