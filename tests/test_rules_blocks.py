@@ -275,3 +275,16 @@ def test_call_block(tmp_path):
     assert d["call_id"] == "C1" and d["ts"] == "2024-03-01T10:00:05.000Z"
     assert d["evidence"] == [{"file": "c.pcap", "pos": 7, "summary": "Binding Success Response"}]
     assert run(tmp_path, CALL, evs, calls=None) == []
+
+
+def test_empty_and_partial_event_tables(tmp_path):
+    import pandas as pd
+
+    from logcorr.schema import empty_frame
+
+    write_rule(tmp_path, "t-rule", body=ABSENT)
+    rs = load_rules([tmp_path])
+    assert evaluate(rs, empty_frame()) == []
+    partial = pd.DataFrame({"ts": [BASE], "event": ["ConnectionAttempt Indication"], "connection_id": [9]})
+    (f,) = evaluate(rs, partial)
+    assert f.ts == BASE and f.evidence[0].file == ""

@@ -137,3 +137,8 @@ def test_later_dirs_replace_rules_by_id_and_add_new_ones(tmp_path):
     assert rs.ids == ["one", "two", "three"]
     assert rs.get("two").severity == "info"
     assert load_rules([shipped]).get("two").severity == "error"
+
+
+def test_an_empty_file_is_an_error(tmp_path):
+    (tmp_path / "empty.yaml").write_text("")
+    assert errors_of(tmp_path) == [f"{tmp_path / 'empty.yaml'}:1: empty rule file"]

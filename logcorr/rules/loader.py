@@ -467,6 +467,8 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[str]]:
     data, problems = load_yaml(text)
     for line, msg in problems:
         ctx.add(line, msg)
+    if data is None and not problems:
+        ctx.add(1, "empty rule file")
     rule = _build(ctx, data, path) if data is not None else None
     errors = [f"{path}:{line or 1}: {msg}" for line, msg in sorted(ctx.p.items, key=lambda x: x[0])]
     return (rule if not errors else None), errors
