@@ -202,7 +202,7 @@ def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list
         table = table.reset_index(drop=True)
         table["_i"] = np.arange(len(table))
         m = table[common + ["_i", _t(fe.name)]].merge(c, on=common, how="inner")
-        ok = m["_cts"] >= m[_t(fe.name)]
+        ok = m["_cts"] > m[_t(fe.name)]  # strictly after, as in sequences
         if block.within is not None:
             ok &= m["_cts"] - m[_t(fe.name)] <= block.within
         counts = m[ok].groupby("_i").size()
