@@ -143,13 +143,13 @@ def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
 
 # ------------------------------------------------------------------------------------ count
 def run_count(block: CountBlock, view: View) -> list[Hit]:
-    counted = step_frame(view, block.counted)
     if block.for_each is None:
-        return _count_at_least(block, view, counted)
-    return _count_at_most(block, view, counted)
+        return _count_at_least(block, view)
+    return _count_at_most(block, view)
 
 
-def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> list[Hit]:
+def _count_at_least(block: CountBlock, view: View) -> list[Hit]:
+    counted = step_frame(view, block.counted)
     n = block.at_least
     keys = list(block.counted.keys)
     if len(counted) < n:
@@ -158,7 +158,7 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     # a window of n events starting at row i: row i+n-1 has the same keys and is within the span
     same = np.ones(len(c) - n + 1, dtype=bool)
     for k in keys:
-        v = c[k].to_numpy(dtype=object)
+        v = c[k].to_numpy()
         same &= v[: len(v) - n + 1] == v[n - 1:]
     ts = c[TS].to_numpy()
     if block.within is not None:
@@ -183,22 +183,21 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     return hits
 
 
-def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list[Hit]:
+def _count_at_most(block: CountBlock, view: View) -> list[Hit]:
     fe = block.for_each
     table = step_frame(view, fe).rename(columns={ROW: _r(fe.name), TS: _t(fe.name)})
     if table.empty:
         return []
     common = [k for k in block.counted.keys if k in fe.keys]
-    c = counted.rename(columns={ROW: "_crow", TS: "_cts"})[common + ["_crow", "_cts"]]
     if block.at_most == 0:
-        # existence is enough: the first counted event after each for_each event
+        # existence is enough: the first counted event after each for_each event, as-of joined
         step = Step(name="counted", where=block.counted.where, keys=block.counted.keys,
                     within=block.within)
-        table = table.assign(_t=table[_t(fe.name)])
-        merged = _follow(view, table[[c_ for c_ in table.columns]], step)
-        found = merged[merged[_r("counted")].isna()]
-        found = found.drop(columns=["_rt"], errors="ignore")
+        merged = _follow(view, table.assign(_t=table[_t(fe.name)]), step)
+        found = merged[merged[_r("counted")].isna()].drop(columns=["_rt"])
     else:
+        counted = step_frame(view, block.counted)
+        c = counted.rename(columns={ROW: "_crow", TS: "_cts"})[common + ["_crow", "_cts"]]
         table = table.reset_index(drop=True)
         table["_i"] = np.arange(len(table))
         m = table[common + ["_i", _t(fe.name)]].merge(c, on=common, how="inner")
