@@ -103,3 +103,44 @@ def test_seed_flow_raises_nothing_and_the_seed_failure_is_named():
     broken = to_frame(records[:10])
     ids = {f.rule for f in evaluate(rs, broken)}
     assert ids == {"turn-missing-connectionbind"}
+
+
+def _one(rule_id: str, *rows: dict):
+    from logcorr.schema import to_frame
+
+    rs = load_rules([SHIPPED])
+    t0 = pd.Timestamp("2017-08-17T06:03:52Z")
+    recs = [dict(ts=t0 + pd.Timedelta(seconds=r.pop("t", 0)), file="bundle.zip!cms/log", pos=10 + i, **r)
+            for i, r in enumerate(rows)]
+    return [f for f in evaluate(rs, to_frame(recs)) if f.rule == rule_id]
+
+
+def test_icewarn_bits_are_decoded_in_the_finding():
+    raw = ('ms-client-diagnostics: 24; reason="Call failed to establish due to a media connectivity '
+           'failure when both endpoints are remote";CallerMediaDebug="application-sharing:ICEWarn=0x80200,LocalSite=1.2.3.4:5"')
+    (f,) = _one("sfb-client-ice-warning", dict(source="sfb", proto="sip", event="BYE", call_id="c9", raw=raw))
+    assert f.detail == ("ICEWarn 0x80200: 0x200 TCP allocate on TURN failed; "
+                        "0x80000 TCP TURN connectivity failed")
+    assert "media application-sharing" in f.explanation
+    assert f.call_id == "c9"
+
+
+def test_missing_connectionbind_finding_as_json():
+    (f,) = _one("turn-missing-connectionbind",
+                dict(t=0.568, source="pcap", proto="stun", event="ConnectionAttempt Indication",
+                     peer="192.168.1.252:53577", connection_id=3187, summary="ConnectionAttempt Indication XOR-PEER-ADDRESS: 192.168.1.252:53577"))
+    d = f.to_dict()
+    assert d["ts"] == "2017-08-17T06:03:52.568Z"
+    assert d["severity"] == "error" and d["call_id"] == ""
+    assert d["evidence"] == [{"file": "bundle.zip!cms/log", "pos": 10,
+                              "summary": "ConnectionAttempt Indication XOR-PEER-ADDRESS: 192.168.1.252:53577"}]
+    assert d["detail"] == "CONNECTION-ID 3187, peer 192.168.1.252:53577"
+    assert "{" not in d["explanation"] and "3187" in d["explanation"]
+
+
+def test_presenter_rights_quotes_the_reason_and_names_the_call():
+    diag = '21002;reason="Attendees cannot share in this conference";component="ASMCU"'
+    (f,) = _one("presenter-rights", dict(source="cms", proto="sip", event="403 INVITE", status=403,
+                                         call_id="as@sfb", ms_diagnostics=diag))
+    assert f.call_id == "as@sfb"
+    assert '"Attendees cannot share in this conference"' in f.explanation
