@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .frames import ROW, TS, first_per, step_frame
+from .frames import ROW, TS, first_per, key_text, step_frame
 from .model import AbsentBlock, CallBlock, CountBlock, MatchBlock, SequenceBlock, Step
 from .predicates import View
 
@@ -20,6 +20,7 @@ MAX_CITED = 10  # events cited per count finding
 @dataclass
 class Hit:
     rows: list[tuple[str, int]]  # (step name, row position) in citation order
+    keys: dict = field(default_factory=dict)  # join key values of the match
     call: dict | None = None  # call blocks: the call it is about
     call_steps: list[dict] = field(default_factory=list)
 
@@ -49,7 +50,8 @@ def _dedupe(view: View, table: pd.DataFrame, once_per: list[str], first_step: st
     table = table.sort_values(_t(first_step), kind="stable")
     empty = np.zeros(len(table), dtype=bool)
     for c in cols:
-        empty |= table[c].isin(["", "nan", "<NA>", "None"]).to_numpy()
+        vals = table[c].to_numpy()
+        empty |= (vals == -1) if vals.dtype.kind == "i" else np.isin(vals.astype(object), ["", "nan", "<NA>", "None"])
     keep = ~table.duplicated(subset=cols, keep="first").to_numpy() | empty
     return table[keep]
 
@@ -86,12 +88,10 @@ def _follow(view: View, table: pd.DataFrame, step: Step) -> pd.DataFrame:
     tolerance = None
     if step.within is not None:
         tolerance = step.within - offset
-    for k in common:
-        left[k] = left[k].astype(object)
-        right[k] = right[k].astype(object)
+    # keys are interned integers (frames.py): merge_asof joins them without hashing texts
+    right = right.drop(columns=[c for c in right.columns if c in left.columns and c not in common])
     merged = pd.merge_asof(
-        left, right.drop(columns=[c for c in right.columns if c in left.columns and c not in common]),
-        left_on="_search", right_on="_rt", by=common or None, direction="forward",
+        left, right, left_on="_search", right_on="_rt", by=common or None, direction="forward",
         tolerance=tolerance, allow_exact_matches=step.after is not None,
     )
     return merged.drop(columns=["_search"])
@@ -115,9 +115,20 @@ def run_sequence(block: SequenceBlock, view: View) -> list[Hit]:
     if table.empty or _r(block.steps[-1].name) not in table.columns:
         return []
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    names = [s.name for s in block.steps]
+    return _hits(view, table, [s.name for s in block.steps], block.steps)
+
+
+def _hits(view: View, table: pd.DataFrame, names: list[str], steps: list[Step]) -> list[Hit]:
     cols = [table[_r(n)].to_numpy(dtype=np.int64) for n in names]
-    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)]) for i in range(len(table))]
+    specs = {}
+    for s in steps:
+        for k, spec in s.keys.items():
+            specs.setdefault(k, spec)
+    keys = [k for k in specs if k in table.columns]
+    kvals = [table[k].to_numpy() for k in keys]
+    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)],
+                keys={k: key_text(view, specs[k], v[i]) for k, v in zip(keys, kvals)})
+            for i in range(len(table))]
 
 
 def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
@@ -127,20 +138,18 @@ def run_absent(block: AbsentBlock, view: View) -> list[Hit]:
     table = _follow(view, table, block.missing)
     table = table[table[_r(block.missing.name)].isna()]
     table = _dedupe(view, table, block.once_per, block.steps[0].name)
-    names = [s.name for s in block.steps]
-    cols = [table[_r(n)].to_numpy(dtype=np.int64) for n in names]
-    return [Hit(rows=[(n, int(c[i])) for n, c in zip(names, cols)]) for i in range(len(table))]
+    return _hits(view, table, [s.name for s in block.steps], block.steps)
 
 
 # ------------------------------------------------------------------------------------ count
 def run_count(block: CountBlock, view: View) -> list[Hit]:
-    counted = step_frame(view, block.counted)
     if block.for_each is None:
-        return _count_at_least(block, view, counted)
-    return _count_at_most(block, view, counted)
+        return _count_at_least(block, view)
+    return _count_at_most(block, view)
 
 
-def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> list[Hit]:
+def _count_at_least(block: CountBlock, view: View) -> list[Hit]:
+    counted = step_frame(view, block.counted)
     n = block.at_least
     keys = list(block.counted.keys)
     if len(counted) < n:
@@ -149,7 +158,7 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     # a window of n events starting at row i: row i+n-1 has the same keys and is within the span
     same = np.ones(len(c) - n + 1, dtype=bool)
     for k in keys:
-        v = c[k].to_numpy(dtype=object)
+        v = c[k].to_numpy()
         same &= v[: len(v) - n + 1] == v[n - 1:]
     ts = c[TS].to_numpy()
     if block.within is not None:
@@ -164,35 +173,35 @@ def _count_at_least(block: CountBlock, view: View, counted: pd.DataFrame) -> lis
     rows = c[ROW].to_numpy()
     hits = []
     for start in win["_start"].to_numpy():
+        kv = {k: key_text(view, block.counted.keys[k], c.at[start, k]) for k in keys}
         end = start + n
         while end < len(c) and all(c.at[end, k] == c.at[start, k] for k in keys) and (
             block.within is None or c.at[end, TS] - c.at[start, TS] <= block.within
         ) and end - start < MAX_CITED:
             end += 1
-        hits.append(Hit(rows=[("counted", int(r)) for r in rows[start:end]]))
+        hits.append(Hit(rows=[("counted", int(r)) for r in rows[start:end]], keys=kv))
     return hits
 
 
-def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list[Hit]:
+def _count_at_most(block: CountBlock, view: View) -> list[Hit]:
     fe = block.for_each
     table = step_frame(view, fe).rename(columns={ROW: _r(fe.name), TS: _t(fe.name)})
     if table.empty:
         return []
     common = [k for k in block.counted.keys if k in fe.keys]
-    c = counted.rename(columns={ROW: "_crow", TS: "_cts"})[common + ["_crow", "_cts"]]
     if block.at_most == 0:
-        # existence is enough: the first counted event after each for_each event
+        # existence is enough: the first counted event after each for_each event, as-of joined
         step = Step(name="counted", where=block.counted.where, keys=block.counted.keys,
                     within=block.within)
-        table = table.assign(_t=table[_t(fe.name)])
-        merged = _follow(view, table[[c_ for c_ in table.columns]], step)
-        found = merged[merged[_r("counted")].isna()]
-        found = found.drop(columns=["_rt"], errors="ignore")
+        merged = _follow(view, table.assign(_t=table[_t(fe.name)]), step)
+        found = merged[merged[_r("counted")].isna()].drop(columns=["_rt"])
     else:
+        counted = step_frame(view, block.counted)
+        c = counted.rename(columns={ROW: "_crow", TS: "_cts"})[common + ["_crow", "_cts"]]
         table = table.reset_index(drop=True)
         table["_i"] = np.arange(len(table))
         m = table[common + ["_i", _t(fe.name)]].merge(c, on=common, how="inner")
-        ok = m["_cts"] >= m[_t(fe.name)]
+        ok = m["_cts"] > m[_t(fe.name)]  # strictly after, as in sequences
         if block.within is not None:
             ok &= m["_cts"] - m[_t(fe.name)] <= block.within
         counts = m[ok].groupby("_i").size()
@@ -200,7 +209,7 @@ def _count_at_most(block: CountBlock, view: View, counted: pd.DataFrame) -> list
         found = table[n <= block.at_most]
     once = block.once_per or common
     found = _dedupe(view, found, once, fe.name)
-    return [Hit(rows=[(fe.name, int(r))]) for r in found[_r(fe.name)].to_numpy(dtype=np.int64)]
+    return _hits(view, found, [fe.name], [fe])
 
 
 # ------------------------------------------------------------------------------------- call

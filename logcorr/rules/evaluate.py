@@ -16,6 +16,8 @@ _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 def evaluate(ruleset: RuleSet, events: pd.DataFrame, calls: list[dict] | None = None) -> list[Finding]:
     """Findings of every rule, ordered by time (then severity, rule id)."""
+    if any(name not in events.columns for name in schema.NAMES):
+        events = schema.coerce(events)  # a partial table: add the missing columns, typed
     view = View(events.reset_index(drop=True), KINDS)
     findings: list[Finding] = []
     for rule in ruleset.rules:

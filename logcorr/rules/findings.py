@@ -47,7 +47,7 @@ def _decode_bits(text: str, bits: dict[int, str]) -> str:
 
 def _extract(view: View, ex: Extract, cited: list[tuple[str, int]]) -> str:
     rows = [r for name, r in cited if ex.step is None or name == ex.step]
-    for row in rows:
+    for row in reversed(rows):  # the latest step is usually the telling one
         text = _value(view, ex.column, row)
         if not text:
             continue
@@ -92,11 +92,14 @@ def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
             return cache[name]
         if name in rule.extract:
             val = _extract(view, rule.extract[name], hit.rows)
+        elif name in hit.keys:
+            val = str(hit.keys[name])
         elif "." in name:
             step, col = name.split(".", 1)
             val = next((_value(view, col, r) for n, r in hit.rows if n == step), "")
         else:
-            val = next((v for v in (_value(view, name, r) for _, r in hit.rows) if v), "")
+            # latest cited event first: in a sequence the last step is the telling one
+            val = next((v for v in (_value(view, name, r) for _, r in reversed(hit.rows)) if v), "")
         cache[name] = val
         return val
 

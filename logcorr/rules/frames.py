@@ -11,27 +11,43 @@ ROW = "_row"
 TS = "_ts"
 
 
-def _key_values(view: View, spec: KeySpec, idx: np.ndarray) -> pd.Series:
-    """Key values of the rows idx, as text; a list cell (split) becomes a list to explode."""
+PAIR = np.int64(1) << 32  # an unordered pair of key ids packs into one int64: lo * PAIR + hi
+
+
+def _key_values(view: View, spec: KeySpec, idx: np.ndarray):
+    """Interned key ids of the rows idx (-1 = none); a split list gives a list of ids per row."""
     if spec.pair is not None:
-        a = pd.Series(_as_text(view, spec.pair[0], idx))
-        b = pd.Series(_as_text(view, spec.pair[1], idx))
-        lo = a.where(a <= b, b)
-        hi = b.where(a <= b, a)
-        out = lo + "|" + hi
-        return out.where((a != "") & (b != ""), "")
-    s = pd.Series(_as_text(view, spec.column, idx))
+        a = view.key_codes(spec.pair[0])[idx]
+        b = view.key_codes(spec.pair[1])[idx]
+        out = np.minimum(a, b) * PAIR + np.maximum(a, b)
+        out[(a < 0) | (b < 0)] = -1
+        return out
+    if spec.split is None and spec.regex is None:
+        return view.key_codes(spec.column)[idx]
+    # work on distinct cell values only, then spread back
+    vals = _as_text(view, spec.column, idx)
+    codes, uniques = pd.factorize(vals)
+    rx = spec.regex
+
+    def ids(texts):
+        return [view.intern(t) if t else -1 for t in texts]
+
     if spec.split is not None:
-        s = s.str.split(spec.split, regex=False)
-        if spec.regex is not None:
-            rx = spec.regex
-            s = s.map(lambda items: [_group(rx, x.strip()) for x in items])
-        else:
-            s = s.map(lambda items: [x.strip() for x in items])
-    elif spec.regex is not None:
-        rx = spec.regex
-        s = s.map(lambda x: _group(rx, x))
-    return s
+        done = [ids(_group(rx, x.strip()) if rx is not None else x.strip() for x in u.split(spec.split))
+                for u in uniques]
+        table = np.empty(len(done), dtype=object)
+        table[:] = done
+        return table[codes] if len(codes) else np.array([], dtype=object)
+    table = np.array(ids(_group(rx, u) for u in uniques), dtype=np.int64)
+    return table[codes] if len(codes) else np.array([], dtype=np.int64)
+
+
+def key_text(view: View, spec: KeySpec, value) -> str:
+    """A key id back as text, for templates ('a|b' for pairs)."""
+    value = int(value)
+    if spec.pair is not None:
+        return f"{view.text(value // int(PAIR))}|{view.text(value % int(PAIR))}"
+    return view.text(value)
 
 
 def _group(rx, text: str) -> str:
@@ -67,16 +83,16 @@ def step_frame(view: View, step: Step, mask: np.ndarray | None = None) -> pd.Dat
     df = pd.DataFrame({ROW: idx, TS: ts})
     exploded = []
     for name, spec in step.keys.items():
-        vals = _key_values(view, spec, idx)
-        df[name] = vals.to_numpy(dtype=object) if len(vals) else np.array([], dtype=object)
+        df[name] = _key_values(view, spec, idx)
         if spec.split is not None:
             exploded.append(name)
     for name in exploded:
         df = df.explode(name)
     for name in step.keys:
         if len(df):
-            df = df[df[name].notna() & (df[name] != "")]
-        df[name] = df[name].astype(object)
+            df = df[df[name].notna()]
+        df[name] = df[name].astype(np.int64)
+        df = df[df[name].to_numpy() >= 0]
     return df.reset_index(drop=True)
 
 

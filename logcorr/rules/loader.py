@@ -467,6 +467,8 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[str]]:
     data, problems = load_yaml(text)
     for line, msg in problems:
         ctx.add(line, msg)
+    if data is None and not problems:
+        ctx.add(1, "empty rule file")
     rule = _build(ctx, data, path) if data is not None else None
     errors = [f"{path}:{line or 1}: {msg}" for line, msg in sorted(ctx.p.items, key=lambda x: x[0])]
     return (rule if not errors else None), errors
@@ -505,7 +507,11 @@ def _build(ctx: _Ctx, data, path: Path) -> Rule | None:
         if b is not None:
             blocks.append(b)
     step_names: set[str] = set()
+    key_names: set[str] = set()
     for b in blocks:
+        for st in getattr(b, "steps", []) + [getattr(b, x, None) for x in ("missing", "counted", "for_each")]:
+            if isinstance(st, Step):
+                key_names |= set(st.keys)
         if isinstance(b, (SequenceBlock, AbsentBlock)):
             step_names |= {s.name for s in b.steps}
         if isinstance(b, AbsentBlock):
@@ -519,7 +525,7 @@ def _build(ctx: _Ctx, data, path: Path) -> Rule | None:
             ctx.add(_ln(data, "extract", 1), f"extract '{ex.name}': no step named '{ex.step}'")
     for k in ("explanation", "fix", "detail"):
         if texts.get(k):
-            _check_template(ctx, texts[k], _ln(data, k, 1), set(extract), step_names, k)
+            _check_template(ctx, texts[k], _ln(data, k, 1), set(extract) | key_names, step_names, k)
     evidence = _str_list(ctx, data, "evidence", 1) if "evidence" in data else []
     for n in evidence:
         if n not in step_names:

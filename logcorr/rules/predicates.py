@@ -50,7 +50,38 @@ class View:
         self._arrays: dict[str, np.ndarray] = {}
         self._factors: dict[str, tuple[np.ndarray, pd.Index, dict]] = {}
         self.memo: dict[str, np.ndarray] = {}
+        self.unique_memo: dict[str, np.ndarray] = {}  # text tests on a column's distinct values
         self.all_idx = np.arange(self.n)
+        self._ids: dict[str, int] = {}  # join key texts -> small integers, shared by all columns
+        self._texts: list[str] = []
+        self._key_codes: dict[str, np.ndarray] = {}
+
+    def intern(self, text: str) -> int:
+        """The integer standing for a key text (the same text in any column, the same integer)."""
+        i = self._ids.get(text)
+        if i is None:
+            i = self._ids[text] = len(self._texts)
+            self._texts.append(text)
+        return i
+
+    def text(self, i: int) -> str:
+        return self._texts[i]
+
+    def key_codes(self, col: str) -> np.ndarray:
+        """The column as interned key integers over the whole table; -1 where empty."""
+        got = self._key_codes.get(col)
+        if got is None:
+            if self.kinds.get(col) == "int":
+                arr = self.array(col)
+                codes, uniques = pd.factorize(arr)  # NaN -> -1
+                texts = [str(int(u)) for u in uniques]
+            else:
+                codes, uniques, _ = self.factor(col)
+                texts = [str(u) for u in uniques]
+            ids = np.array([self.intern(t) if t != "" else -1 for t in texts] + [-1], dtype=np.int64)
+            got = ids[codes]  # code -1 (missing) picks the trailing -1
+            self._key_codes[col] = got
+        return got
 
     def array(self, col: str) -> np.ndarray:
         arr = self._arrays.get(col)
@@ -132,9 +163,9 @@ class Leaf(Node):
                 return vals == float(value)
             if op == "in":
                 return np.isin(vals, np.asarray(value, dtype=float))
-            return {"gt": np.greater, "ge": np.greater_equal, "lt": np.less, "le": np.less_equal}[op](
-                np.nan_to_num(vals, nan=np.nan), float(value)
-            ) & ~np.isnan(vals)
+            with np.errstate(invalid="ignore"):
+                cmp = {"gt": np.greater, "ge": np.greater_equal, "lt": np.less, "le": np.less_equal}[op]
+                return cmp(vals, float(value)) & ~np.isnan(vals)
         # text columns
         if op in ("equals", "in", "exists"):
             if full or view.has_factor(col):
@@ -153,15 +184,18 @@ class Leaf(Node):
             if op == "equals":
                 return vals == value
             return np.isin(vals, np.asarray(list(value), dtype=object))
-        # contains / regex / hex_any: a str -> bool test, on distinct values when that is cheaper
-        if view.has_factor(col):
+        # contains / regex / hex_any: a str -> bool test, run once per distinct value
+        if col not in _WIDE or view.has_factor(col):
             codes, uniques, _ = view.factor(col)
-            if len(uniques) <= len(idx):
+            per_unique = view.unique_memo.get(self.key)
+            if per_unique is None:
                 per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))
-                c = codes if full else codes[idx]
-                return per_unique[c]
+                view.unique_memo[self.key] = per_unique
+            return per_unique[codes if full else codes[idx]]
         vals = view.array(col) if full else view.array(col)[idx]
-        return np.fromiter((self.test(v) for v in vals), bool, len(vals))
+        codes, uniques = pd.factorize(vals)
+        per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))
+        return per_unique[codes]
 
 
 @dataclass
@@ -172,18 +206,21 @@ class All(Node):
         return set().union(*(c.columns() for c in self.children)) if self.children else set()
 
     def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
-        if len(idx) == view.n and self.key in view.memo:
+        full = len(idx) == view.n
+        if full and self.key in view.memo:
             return view.memo[self.key]
-        out = np.ones(len(idx), dtype=bool)
-        live = np.arange(len(idx))  # positions in idx still true
+        live = None  # positions in idx still true; None = all of them
         for child in self.children:  # sorted by cost at compile time
-            if len(live) == 0:
-                break
-            sub = idx if len(live) == len(idx) else idx[live]
-            res = child.mask(view) if len(sub) == view.n else child.evaluate(view, sub)
-            out[live[~res]] = False
-            live = live[res]
-        if len(idx) == view.n:
+            if live is None:
+                res = child.mask(view) if full else child.evaluate(view, idx)
+                live = np.flatnonzero(res)
+            else:
+                if len(live) == 0:
+                    break
+                live = live[child.evaluate(view, idx[live])]
+        out = np.zeros(len(idx), dtype=bool)
+        out[live] = True
+        if full:
             view.memo[self.key] = out
         return out
 
@@ -196,15 +233,19 @@ class Any(Node):
         return set().union(*(c.columns() for c in self.children)) if self.children else set()
 
     def evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(idx), dtype=bool)
-        pending = np.arange(len(idx))
+        full = len(idx) == view.n
+        out = None
+        pending = None  # positions in idx not yet true; None = all of them
         for child in self.children:
-            if len(pending) == 0:
-                break
-            sub = idx if len(pending) == len(idx) else idx[pending]
-            res = child.mask(view) if len(sub) == view.n else child.evaluate(view, sub)
-            out[pending[res]] = True
-            pending = pending[~res]
+            if pending is None:
+                out = (child.mask(view) if full else child.evaluate(view, idx)).copy()
+                pending = np.flatnonzero(~out)
+            else:
+                if len(pending) == 0:
+                    break
+                res = child.evaluate(view, idx[pending])
+                out[pending[res]] = True
+                pending = pending[~res]
         return out
 
 
