@@ -152,6 +152,10 @@ def _flow(g: pd.DataFrame, stun: pd.DataFrame, has_capture: bool) -> tuple[list[
     def seen(name: str, rows: pd.DataFrame, note: str = "") -> None:
         s = steps[name]
         s.state, s.ts, s.evidence, s.note = "seen", rows["ts_aligned"].min(), _ev(rows), note
+        link(rows)
+
+    def link(rows: pd.DataFrame) -> None:
+        """These events belong to the call (findings citing them are the call's)."""
         linked.update(zip(rows["file"], rows["pos"]))
 
     share_invites = g[(g["event"] == "INVITE") & g["sdp_media"].str.contains("applicationsharing")]
@@ -191,7 +195,7 @@ def _flow(g: pd.DataFrame, stun: pd.DataFrame, has_capture: bool) -> tuple[list[
     cms_ips.discard("")
 
     if has_capture:
-        _turn_steps(steps, seen, stun, t0, offered, cms_ips, g)
+        _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g)
     reinvites = g[(g["event"] == "INVITE") & (g["cseq"].map(_num) > _num(cseq0))]
     after = steps["ice-checks"].ts or steps["answer-relay"].ts or t0
     reinvites = reinvites[reinvites["ts_aligned"] >= after]
@@ -205,7 +209,7 @@ def _num(value: str) -> int:
     return int(value) if str(value).isdigit() else -1
 
 
-def _turn_steps(steps, seen, stun, t0, offered, cms_ips, g) -> None:
+def _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g) -> None:
     window = stun[(stun["ts_aligned"] >= t0 - pd.Timedelta(seconds=2)) &
                   (stun["ts_aligned"] <= t0 + ALLOCATION_WINDOW)]
     succ = window[window["event"] == "Allocate Success Response"]
@@ -222,6 +226,7 @@ def _turn_steps(steps, seen, stun, t0, offered, cms_ips, g) -> None:
         client, server = chosen.iloc[0]["dst"], chosen.iloc[0]["src"]
     on_ctrl = stun[((stun["src"] == client) & (stun["dst"] == server)) |
                    ((stun["src"] == server) & (stun["dst"] == client))]
+    link(on_ctrl)
     a_reqs = on_ctrl[on_ctrl["event"] == "Allocate Request"]
     if not a_reqs.empty:
         seen("allocate", a_reqs.head(1), note=f"from {client} to {server}")
@@ -251,6 +256,7 @@ def _turn_steps(steps, seen, stun, t0, offered, cms_ips, g) -> None:
     if binds.empty:
         return
     bind = binds.iloc[0]
+    link(binds)
     new_conn = bind["src"] != client
     seen("connection-bind", binds.head(1),
          note="on a new TCP connection " + bind["src"] if new_conn else "on the control connection (RFC 6062 wants a new one)")
@@ -267,6 +273,7 @@ def _turn_steps(steps, seen, stun, t0, offered, cms_ips, g) -> None:
         leg = checks[((checks["src"] == a) & (checks["dst"] == b)) | ((checks["src"] == b) & (checks["dst"] == a))]
         if leg.empty:
             continue
+        link(leg)
         have = {(r.event, r.src == a) for r in leg.itertuples()}
         need = {(e, d) for e in ("Binding Request", "Binding Success Response") for d in (True, False)}
         if need <= have:
