@@ -21,6 +21,12 @@ MAX_CONSECUTIVE_FAILURES = 200  # a text file that fails this often in a row is 
 MAX_WARNINGS_KEPT = 50  # per file, the first ones are kept verbatim; all are counted
 
 
+# BSD syslog month names (RFC 3164), shared by the syslog-style parsers
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+MONTH_PATTERN = "(?:" + "|".join(MONTHS) + ")"
+
+
 class Parser(Protocol):
     name: str
 

@@ -33,13 +33,11 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 from .. import sip
-from .base import ParseContext
+from .base import MONTH_PATTERN, MONTHS, ParseContext
 
 name = "cms"
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-_MON = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MON = MONTH_PATTERN
 
 # `Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : SIP trace: ...`; the facility is
 # missing in copies relayed by a remote collector; public copies carry `< http://user.info>;`.

@@ -49,7 +49,7 @@ from typing import BinaryIO, Iterator
 
 from logcorr import sip
 from logcorr.scrape import unjoin_sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext
 
 NAME = "expressway"
 PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
@@ -62,11 +62,9 @@ RECORD_START = re.compile(
 )
 # Nov 18 19:55:58 expe01 tvcs: UTCTime="..."   (a remote syslog server's BSD stamp, local time)
 BSD_START = re.compile(
-    r"^(?:<\d{1,3}>)?(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) "
+    r"^(?:<\d{1,3}>)?(" + "|".join(MONTHS) + r") {1,2}(\d{1,2}) "
     r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?[ \t]+(\S+)[ \t]+(.*)$"
 )
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 # The same stamp inside a physical line, where a web copy joined two records.
 EMBEDDED_START = re.compile(
     r" (?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d) \S+ "
