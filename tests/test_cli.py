@@ -91,7 +91,8 @@ def test_events_csv_and_jsonl(tmp_path):
     rows = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]
     assert rows and rows[0]["ts"].endswith("Z") and "relay_candidates" in rows[0]
     r = logcorr("events", EXAMPLE, cwd=tmp_path)
-    assert r.stdout.splitlines()[0].startswith("ts,source,host,file,pos,proto,event")
+    header = r.stdout.splitlines()[0].split(",")
+    assert header[:7] == ["ts", "source", "host", "file", "pos", "proto", "event"] and header[-1] == "ts_aligned"
 
 
 def test_rules_list_and_check(tmp_path):

@@ -17,7 +17,9 @@ def write(events: pd.DataFrame, fmt: str, output: Path | None) -> None:
     if fmt == "parquet":
         frame.to_parquet(output, index=False)
         return
-    frame["ts"] = frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for column in ("ts", "ts_aligned"):
+        if column in frame:
+            frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     target = output if output is not None else sys.stdout
     if fmt == "csv":
         frame.to_csv(target, index=False)
