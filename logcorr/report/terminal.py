@@ -36,6 +36,12 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
         add(st("Clocks:", bold=True))
         for c in d.clocks:
             add(f"  {c.get('summary') or c}")
+    hosts = {a: label for a, label in d.roles.items() if a[:1].isdigit() or a.startswith("[")}
+    if hosts:
+        add("")
+        add(st("Hosts:", bold=True))
+        for address, label in sorted(hosts.items(), key=lambda kv: kv[1]):
+            add(f"  {address:<16} {label}")
     add("")
     add(st(f"Calls ({len(d.calls)}):", bold=True))
     if not d.calls:

@@ -18,6 +18,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import binascii
+import struct
+
 import dpkt
 
 HERE = Path(__file__).parent
@@ -26,7 +29,7 @@ SOURCE = HERE / "share-ok" / "share-ok.zip"
 CMS, EXPE, EDGE = "10.48.54.230", "10.48.54.229", "192.168.1.252"
 DATA_CONN = (CMS, 41325)  # CMS's new connection for ConnectionBind
 PEER_LEG = (EDGE, 51001)  # the SfB Edge's connection to the relay port
-CUT = dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)  # after ACK, before re-INVITE
+CUT = dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)  # logs end: after ACK, before re-INVITE
 SIP_PORTS = {5060, 5061, 7001}
 
 
@@ -63,14 +66,48 @@ def frames(pcap: bytes):
             (socket.inet_ntoa(ip.dst), getattr(l4, "dport", 0)), len(getattr(l4, "data", b""))
 
 
-def filter_pcap(pcap: bytes, drop) -> bytes:
+def filter_pcap(pcap: bytes, drop, rewrite=None) -> bytes:
+    """Drop the frames `drop` names; `rewrite(n, tcp_payload)` may give a frame a new payload of
+    the same length (so the TCP sequence numbers after it stay right)."""
     reader = dpkt.pcap.Reader(io.BytesIO(pcap))
     out = io.BytesIO()
     writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
     for n, ts, buf, src, dst, size in frames(pcap):
-        if not drop(n, ts, src, dst, size):
-            writer.writepkt(buf, ts=ts)
+        if drop(n, ts, src, dst, size):
+            continue
+        if rewrite is not None:
+            eth = dpkt.ethernet.Ethernet(buf)
+            new = rewrite(n, bytes(eth.data.data.data))
+            if new is not None:
+                assert len(new) == len(eth.data.data.data)
+                eth.data.data.data = new
+                eth.data.data.sum = 0  # recomputed
+                eth.data.sum = 0
+                buf = bytes(eth)
+        writer.writepkt(buf, ts=ts)
     return out.getvalue()
+
+
+def stun_message(mtype: int, txn: bytes, attrs: list[tuple[int, bytes]]) -> bytes:
+    """A STUN message (RFC 5389) with a FINGERPRINT that verifies."""
+    body = b"".join(struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4) for t, v in attrs)
+    head = struct.pack("!HHI", mtype, len(body) + 8, 0x2112A442) + txn
+    crc = binascii.crc32(head + body) ^ 0x5354554E
+    return head + body + struct.pack("!HHI", 0x8028, 4, crc)
+
+
+def bind_error(n: int, payload: bytes) -> bytes | None:
+    """Frame 90, the ConnectionBind Success Response, becomes a 447 Error Response (same txn)."""
+    if n != 90:
+        return None
+    txn = payload[8:20]
+    # ERROR-CODE (class 4, number 47) then FINGERPRINT; the reason phrase is padded with spaces so
+    # that the message keeps the segment's 76 bytes
+    room = len(payload) - 20 - 8 - 4 - 4
+    reason = b"Connection Timeout or Failure".ljust(room)
+    msg = stun_message(0x011A, txn, [(0x0009, struct.pack("!HBB", 0, 4, 47) + reason)])
+    assert len(msg) == len(payload), len(msg)
+    return msg
 
 
 def on(conn, src, dst) -> bool:
@@ -131,7 +168,13 @@ def shift_snooper(text: str, seconds: float) -> str:
 
 
 # -- assembling a case ----------------------------------------------------------------------------
-def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0) -> Path:
+RELAY_LINE = re.compile(r"^.*10\.48\.54\.229 24726 typ relay.*\n", re.M)
+
+
+def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0,
+          rewrite=None, cut_at: dt.datetime | None = None, no_relay: bool = False) -> Path:
+    global CUT
+    CUT = cut_at or dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)
     parts = load()
     out: dict[str, bytes] = {}
     for member, data in parts.items():
@@ -139,9 +182,10 @@ def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_s
             items = []
             for info, blob in untar(data):
                 if info.name.endswith(".pcap") and drop is not None:
-                    blob = filter_pcap(blob, drop)
-                elif info.name.endswith(".txt") and "loggingsnapshot" in info.name and cut:
-                    blob = cut_lines(blob.decode(), iso_when).encode()
+                    blob = filter_pcap(blob, drop, rewrite)
+                elif info.name.endswith(".txt") and "loggingsnapshot" in info.name:
+                    text = cut_lines(blob.decode(), iso_when) if cut else blob.decode()
+                    blob = (RELAY_LINE.sub("", text) if no_relay else text).encode()
                 items.append((info, blob))
             out[member] = retar(items)
         elif member == "logbundle.tar.gz":
@@ -152,6 +196,8 @@ def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_s
                     text = cut_lines(text, cms_when)
                 if cms_shift:
                     text = shift_cms(text, cms_shift)
+                if no_relay:
+                    text = RELAY_LINE.sub("", text)
                 items.append((info, text.encode()))
             out[member] = retar(items)
         else:
@@ -160,6 +206,8 @@ def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_s
                 text = cut_lines(text, snooper_when)
             if sfb_shift:
                 text = shift_snooper(text, sfb_shift)
+            if no_relay:
+                text = RELAY_LINE.sub("", text)
             out[member] = text.encode()
     target = HERE / name / "bundle.zip"
     target.parent.mkdir(exist_ok=True)
@@ -183,6 +231,20 @@ CASES = {
         drop=lambda n, ts, s, d, size: on(DATA_CONN, s, d) or on(PEER_LEG, s, d) or n == 83
         or sip_after_cut(ts, s, d, size),
         cut=True, sfb_shift=-0.6),
+    # CMS gets no relay: nothing reaches the TURN server, CMS answers without a relay candidate.
+    "no-allocation": dict(
+        drop=lambda n, ts, s, d, size: 3478 in (s[1], d[1]) or on(PEER_LEG, s, d)
+        or sip_after_cut(ts, s, d, size),
+        cut=True, no_relay=True),
+    # The TURN server answers the ConnectionBind with 447 Connection Timeout or Failure.
+    "bind-failed": dict(
+        drop=lambda n, ts, s, d, size: (on(DATA_CONN, s, d) and n > 91) or (on(PEER_LEG, s, d) and size > 0)
+        or sip_after_cut(ts, s, d, size),
+        rewrite=bind_error, cut=True),
+    # ICE succeeds both ways, but nobody sends the re-INVITE.
+    "no-reinvite": dict(
+        drop=lambda n, ts, s, d, size: sip_after_cut(ts, s, d, size),
+        cut=True, cut_at=dt.datetime(2026, 11, 24, 14, 53, 42, 380000, tzinfo=dt.timezone.utc)),
     # CMS's answers to the Edge's checks never come back: checks in one direction only.
     "one-way-checks": dict(
         drop=lambda n, ts, s, d, size: n in (96, 97, 111, 112) or sip_after_cut(ts, s, d, size),
