@@ -59,42 +59,73 @@ class Step:
         return out
 
 
-def _ev(rows: pd.DataFrame | pd.Series) -> list[dict]:
-    if isinstance(rows, pd.Series):
-        rows = rows.to_frame().T
-    return [{"file": r.file, "pos": int(r.pos), "summary": r.summary} for r in rows.head(MAX_EVIDENCE).itertuples()]
+# what the stage reads of the table
+COLUMNS = ("ts_aligned", "source", "host", "file", "pos", "proto", "event", "direction", "src", "dst",
+           "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
+           "ms_diagnostics", "txn_id", "error_code", "relayed", "peer", "connection_id", "username",
+           "summary", "raw")
+Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pandas per call is slow
+
+
+def _records(frame: pd.DataFrame) -> list[Row]:
+    frame = frame[list(COLUMNS)]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+class _Wire:
+    """The STUN events, indexed once by type and by connection (either direction)."""
+
+    def __init__(self, rows: list[Row]):
+        self.by_event: dict[str, list[Row]] = {}
+        self.by_pair: dict[tuple[str, str], list[Row]] = {}
+        for r in rows:
+            self.by_event.setdefault(r["event"], []).append(r)
+            self.by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
+
+    def event(self, name: str) -> list[Row]:
+        return self.by_event.get(name, [])
+
+    def between(self, a: str, b: str) -> list[Row]:
+        return self.by_pair.get(_pair(a, b), [])
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
 
 
 def build(events: pd.DataFrame) -> list[dict]:
     """All INVITE dialogs, presentation calls with their step list; sorted by start."""
     if "ts_aligned" not in events:
         events = events.assign(ts_aligned=events["ts"])
-    sipev = events[(events["proto"] == "sip") & (events["call_id"] != "")]
-    stun = events[events["proto"] == "stun"]
+    events = events.sort_values("ts_aligned", kind="stable")
+    sip_rows = _records(events[(events["proto"] == "sip") & (events["call_id"] != "")])
+    stun = _Wire(_records(events[events["proto"] == "stun"]))
     has_capture = bool((events["source"] == "pcap").any())
+    dialogs: dict[str, list[Row]] = {}
+    for r in sip_rows:
+        dialogs.setdefault(r["call_id"], []).append(r)
     conversations: dict[str, set[str]] = {}
     calls = []
-    for call_id, g in sipev.groupby("call_id", sort=False):
-        g = g.sort_values("ts_aligned", kind="stable")
-        invites = g[g["event"] == "INVITE"]
-        if invites.empty:
+    for call_id, g in dialogs.items():
+        invites = [r for r in g if r["event"] == "INVITE"]
+        if not invites:
             continue
-        media = next((m for m in invites["sdp_media"] if m), "")
-        conv = next((m.group(1) for m in map(CONVERSATION_ID.search, invites["raw"]) if m), "")
+        media = next((r["sdp_media"] for r in invites if r["sdp_media"]), "")
+        conv = next((m.group(1) for m in (CONVERSATION_ID.search(r["raw"]) for r in invites) if m), "")
         if conv:
             conversations.setdefault(conv, set()).add(call_id)
         call = {
             "call_id": call_id,
             "media": media,
-            "start": g["ts_aligned"].min(),
-            "sources": sorted(set(g["source"])),
+            "start": min(r["ts_aligned"] for r in g),
+            "sources": sorted({r["source"] for r in g}),
             "conversation_id": conv,
             "stage": "",
             "steps": [],
             "summary": _dialog_summary(g, invites),
             "allocations": _allocations(g, stun),
             "related": [],
-            "_events": set(zip(g["file"], g["pos"])),
+            "_events": {(r["file"], r["pos"]) for r in g},
         }
         if "applicationsharing" in media.split(","):
             steps, linked = _flow(g, stun, has_capture)
@@ -105,43 +136,42 @@ def build(events: pd.DataFrame) -> list[dict]:
     for call in calls:
         conv = call["conversation_id"]
         call["related"] = sorted(conversations.get(conv, set()) - {call["call_id"]}) if conv else []
-    return sorted(calls, key=lambda c: (pd.isna(c["start"]), c["start"]))
+    return sorted(calls, key=lambda c: (c["start"] is None, c["start"] or pd.Timestamp(0, tz="UTC")))
 
 
-def _dialog_summary(g: pd.DataFrame, invites: pd.DataFrame) -> str:
-    finals = g[(g["method"] == "INVITE") & (g["status"].fillna(0) >= 200)]
+def _status(r: Row) -> int:
+    return int(r["status"]) if r["status"] is not None else 0
+
+
+def _dialog_summary(g: list[Row], invites: list[Row]) -> str:
+    finals = [r for r in g if r["method"] == "INVITE" and _status(r) >= 200]
     answer = "no final answer to the INVITE"
-    if not finals.empty:
-        first = finals.iloc[0]
-        answer = f"answered {first['status']} {first['reason']}".strip()
-    ended = "ended by BYE" if (g["event"] == "BYE").any() else "no BYE"
-    n = invites.drop_duplicates(["cseq"]).shape[0]
-    return f"{n} INVITE transaction(s), {answer}, {ended} (seen in {', '.join(sorted(set(g['source'])))})"
+    if finals:
+        answer = f"answered {_status(finals[0])} {finals[0]['reason']}".strip()
+    ended = "ended by BYE" if any(r["event"] == "BYE" for r in g) else "no BYE"
+    n = len({r["cseq"] for r in invites})
+    return f"{n} INVITE transaction(s), {answer}, {ended} (seen in {', '.join(sorted({r['source'] for r in g}))})"
 
 
 def _relay_addresses(value: str) -> set[str]:
     return {c.rsplit("/", 1)[0] for c in value.split(";") if c}
 
 
-def _allocations(g: pd.DataFrame, stun: pd.DataFrame) -> list[str]:
+def _allocations(g: list[Row], stun: _Wire) -> list[str]:
     """Relayed addresses of Allocate Success Responses that this call's SDPs offer."""
     offered = set()
-    for v in g["relay_candidates"]:
-        offered |= _relay_addresses(v)
-    succ = stun[(stun["event"] == "Allocate Success Response") & stun["relayed"].isin(offered)]
-    return sorted(set(succ["relayed"]))
+    for r in g:
+        offered |= _relay_addresses(r["relay_candidates"])
+    if not offered:
+        return []
+    return sorted({r["relayed"] for r in stun.event("Allocate Success Response") if r["relayed"] in offered})
 
 
-def _sdp_ufrags(rows: pd.DataFrame) -> set[str]:
-    frags = set()
-    for raw in rows["raw"].head(4):
-        msg = sip.parse_message(raw)
-        if msg.sdp:
-            frags |= {m.ice_ufrag for m in msg.sdp.media if m.ice_ufrag}
-    return frags
+def _ev(rows: list[Row]) -> list[dict]:
+    return [{"file": r["file"], "pos": int(r["pos"]), "summary": r["summary"]} for r in rows[:MAX_EVIDENCE]]
 
 
-def _flow(g: pd.DataFrame, stun: pd.DataFrame, has_capture: bool) -> tuple[list[Step], set]:
+def _flow(g: list[Row], stun: _Wire, has_capture: bool) -> tuple[list[Step], set]:
     steps = {name: Step(name) for name in STEP_NAMES}
     linked: set = set()
     for name in TURN_STEPS:
@@ -149,59 +179,60 @@ def _flow(g: pd.DataFrame, stun: pd.DataFrame, has_capture: bool) -> tuple[list[
             steps[name].state = "not observable"
             steps[name].note = "no capture of the TURN traffic in the bundle"
 
-    def seen(name: str, rows: pd.DataFrame, note: str = "") -> None:
+    def link(rows: list[Row]) -> None:
+        """These events belong to the call (findings citing them are the call's)."""
+        linked.update((r["file"], r["pos"]) for r in rows)
+
+    def seen(name: str, rows: list[Row], note: str = "") -> None:
         s = steps[name]
-        s.state, s.ts, s.evidence, s.note = "seen", rows["ts_aligned"].min(), _ev(rows), note
+        s.state, s.ts, s.evidence, s.note = "seen", min(r["ts_aligned"] for r in rows), _ev(rows), note
         link(rows)
 
-    def link(rows: pd.DataFrame) -> None:
-        """These events belong to the call (findings citing them are the call's)."""
-        linked.update(zip(rows["file"], rows["pos"]))
-
-    share_invites = g[(g["event"] == "INVITE") & g["sdp_media"].str.contains("applicationsharing")]
-    first_invite = share_invites.iloc[0]
+    share_invites = [r for r in g if r["event"] == "INVITE" and "applicationsharing" in r["sdp_media"]]
+    first_invite = share_invites[0]
     cseq0 = first_invite["cseq"]
-    seen("invite", share_invites[share_invites["cseq"] == cseq0])
+    seen("invite", [r for r in share_invites if r["cseq"] == cseq0])
     t0 = first_invite["ts_aligned"]
 
-    answers = g[(g["method"] == "INVITE") & (g["cseq"] == cseq0) & g["status"].between(200, 299)]
-    relay_answers = answers[answers["relay_candidates"] != ""]
-    cms_answers = relay_answers[(relay_answers["source"] == "cms") & (relay_answers["direction"] == "out")]
-    answer = cms_answers if not cms_answers.empty else relay_answers
+    this_invite = [r for r in g if r["method"] == "INVITE" and r["cseq"] == cseq0]
+    answers = [r for r in this_invite if 200 <= _status(r) <= 299]
+    relay_answers = [r for r in answers if r["relay_candidates"]]
+    cms_answers = [r for r in relay_answers if r["source"] == "cms" and r["direction"] == "out"]
+    answer = cms_answers or relay_answers
     offered: set[str] = set()
-    for v in answer["relay_candidates"]:
-        offered |= _relay_addresses(v)
-    if not answer.empty:
+    for r in answer:
+        offered |= _relay_addresses(r["relay_candidates"])
+    if answer:
         seen("answer-relay", answer, note="relay " + ", ".join(sorted(offered)))
-    elif not answers.empty:
+    elif answers:
         steps["answer-relay"].note = "the 200 OK offers no typ relay candidate"
     else:
-        refused = g[(g["method"] == "INVITE") & (g["cseq"] == cseq0) & (g["status"] >= 300)]
-        if not refused.empty:
-            r = refused.iloc[0]
+        refused = [r for r in this_invite if _status(r) >= 300]
+        if refused:
+            r = refused[0]
             diag = f" ({r['ms_diagnostics']})" if r["ms_diagnostics"] else ""
-            steps["answer-relay"].note = f"the share INVITE was refused: {r['status']} {r['reason']}{diag}"
-            steps["answer-relay"].evidence = _ev(refused.head(1))
-    acks = g[(g["event"] == "ACK") & (g["cseq"] == cseq0)]
-    if not acks.empty and not answers.empty:
+            steps["answer-relay"].note = f"the share INVITE was refused: {_status(r)} {r['reason']}{diag}"
+            steps["answer-relay"].evidence = _ev(refused)
+    acks = [r for r in g if r["event"] == "ACK" and r["cseq"] == cseq0]
+    if acks and answers:
         seen("ack", acks)
 
     # CMS's addresses: what its answer came from, the raddr of its relay candidates
-    cms_ips = {ip_of(a) for a in g.loc[(g["source"] == "cms") & (g["direction"] == "out"), "src"]}
-    for raw in answer["raw"].head(1):
-        msg = sip.parse_message(raw)
+    cms_ips = {ip_of(r["src"]) for r in g if r["source"] == "cms" and r["direction"] == "out"}
+    for r in answer[:1]:
+        msg = sip.parse_message(r["raw"])
         if msg.sdp:
             cms_ips |= {c.raddr for m in msg.sdp.media for c in m.candidates if c.typ == "relay" and c.raddr}
     cms_ips.discard("")
 
     if has_capture:
         _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g)
-    reinvites = g[(g["event"] == "INVITE") & (g["cseq"].map(_num) > _num(cseq0))]
     after = steps["ice-checks"].ts or steps["answer-relay"].ts or t0
-    reinvites = reinvites[reinvites["ts_aligned"] >= after]
-    if not reinvites.empty:
-        first_cseq = reinvites.iloc[0]["cseq"]
-        seen("reinvite", reinvites[reinvites["cseq"] == first_cseq])
+    reinvites = [r for r in g if r["event"] == "INVITE" and _num(r["cseq"]) > _num(cseq0)
+                 and r["ts_aligned"] >= after]
+    if reinvites:
+        first_cseq = reinvites[0]["cseq"]
+        seen("reinvite", [r for r in reinvites if r["cseq"] == first_cseq])
     return [steps[n] for n in STEP_NAMES], linked
 
 
@@ -209,72 +240,68 @@ def _num(value: str) -> int:
     return int(value) if str(value).isdigit() else -1
 
 
-def _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g) -> None:
-    window = stun[(stun["ts_aligned"] >= t0 - pd.Timedelta(seconds=2)) &
-                  (stun["ts_aligned"] <= t0 + ALLOCATION_WINDOW)]
-    succ = window[window["event"] == "Allocate Success Response"]
-    chosen = succ[succ["relayed"].isin(offered)] if offered else succ.iloc[0:0]
-    if chosen.empty and cms_ips:
-        chosen = succ[succ["dst"].map(ip_of).isin(cms_ips)]
-    reqs = window[window["event"] == "Allocate Request"]
-    if chosen.empty:
-        cand = reqs[reqs["src"].map(ip_of).isin(cms_ips)] if cms_ips else reqs
-        if cand.empty:
-            return
-        client, server = cand.iloc[0]["src"], cand.iloc[0]["dst"]
+def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None:
+    lo, hi = t0 - pd.Timedelta(seconds=2), t0 + ALLOCATION_WINDOW
+    succ = [r for r in stun.event("Allocate Success Response") if lo <= r["ts_aligned"] <= hi]
+    chosen = [r for r in succ if r["relayed"] in offered]
+    if not chosen and cms_ips:
+        chosen = [r for r in succ if ip_of(r["dst"]) in cms_ips]
+    if chosen:
+        client, server = chosen[0]["dst"], chosen[0]["src"]
     else:
-        client, server = chosen.iloc[0]["dst"], chosen.iloc[0]["src"]
-    on_ctrl = stun[((stun["src"] == client) & (stun["dst"] == server)) |
-                   ((stun["src"] == server) & (stun["dst"] == client))]
+        reqs = [r for r in stun.event("Allocate Request") if lo <= r["ts_aligned"] <= hi
+                and (not cms_ips or ip_of(r["src"]) in cms_ips)]
+        if not reqs:
+            return
+        client, server = reqs[0]["src"], reqs[0]["dst"]
+    on_ctrl = stun.between(client, server)
     link(on_ctrl)
-    a_reqs = on_ctrl[on_ctrl["event"] == "Allocate Request"]
-    if not a_reqs.empty:
-        seen("allocate", a_reqs.head(1), note=f"from {client} to {server}")
-    chal = on_ctrl[(on_ctrl["event"] == "Allocate Error Response") & (on_ctrl["error_code"] == 401)]
-    if not chal.empty:
-        seen("allocate-challenge", chal.head(1))
-    auth = a_reqs[a_reqs["username"] != ""]
-    if not auth.empty:
-        seen("allocate-auth", auth.head(1))
-    ok = on_ctrl[on_ctrl["event"] == "Allocate Success Response"]
-    if not ok.empty:
-        seen("allocate-success", ok.head(1), note=f"relayed {ok.iloc[0]['relayed']}")
-    ref_req = on_ctrl[on_ctrl["event"] == "Refresh Request"]
-    ref_ok = on_ctrl[on_ctrl["event"] == "Refresh Success Response"]
-    if not ref_req.empty and not ref_ok.empty:
-        seen("refresh", pd.concat([ref_req.head(1), ref_ok.head(1)]))
-    attempts = on_ctrl[(on_ctrl["event"] == "ConnectionAttempt Indication") & (on_ctrl["src"] == server)]
-    if attempts.empty:
+
+    def ctrl(event: str, **match) -> list[Row]:
+        return [r for r in on_ctrl if r["event"] == event and all(r[k] == v for k, v in match.items())]
+
+    a_reqs = ctrl("Allocate Request")
+    if a_reqs:
+        seen("allocate", a_reqs[:1], note=f"from {client} to {server}")
+    chal = ctrl("Allocate Error Response", error_code=401)
+    if chal:
+        seen("allocate-challenge", chal[:1])
+    auth = [r for r in a_reqs if r["username"]]
+    if auth:
+        seen("allocate-auth", auth[:1])
+    ok = ctrl("Allocate Success Response")
+    if ok:
+        seen("allocate-success", ok[:1], note=f"relayed {ok[0]['relayed']}")
+    ref_req, ref_ok = ctrl("Refresh Request"), ctrl("Refresh Success Response")
+    if ref_req and ref_ok:
+        seen("refresh", ref_req[:1] + ref_ok[:1])
+    attempts = ctrl("ConnectionAttempt Indication", src=server)
+    if not attempts:
         return
     peers = _sdp_addresses(g)
-    matching = attempts[attempts["peer"].map(ip_of).isin(peers)]
-    attempt = (matching if not matching.empty else attempts).iloc[0]
-    cid = attempt["connection_id"]
-    seen("connection-attempt", attempt.to_frame().T,
-         note=f"the relay offered a connection from {attempt['peer']}")
-    binds = stun[(stun["event"] == "ConnectionBind Request") & (stun["connection_id"] == cid)]
-    if binds.empty:
+    attempt = next((r for r in attempts if ip_of(r["peer"]) in peers), attempts[0])
+    seen("connection-attempt", [attempt], note=f"the relay offered a connection from {attempt['peer']}")
+    binds = [r for r in stun.event("ConnectionBind Request") if r["connection_id"] == attempt["connection_id"]]
+    if not binds:
         return
-    bind = binds.iloc[0]
+    bind = binds[0]
     link(binds)
     new_conn = bind["src"] != client
-    seen("connection-bind", binds.head(1),
+    seen("connection-bind", binds[:1],
          note="on a new TCP connection " + bind["src"] if new_conn else "on the control connection (RFC 6062 wants a new one)")
-    bound = stun[(stun["event"] == "ConnectionBind Success Response") & (stun["txn_id"] == bind["txn_id"])]
-    if bound.empty:
+    bound = [r for r in stun.event("ConnectionBind Success Response") if r["txn_id"] == bind["txn_id"]]
+    if not bound:
         return
-    seen("connection-bind-success", bound.head(1))
-    data = bind["src"]
-    legs = [(data, server), (offered and next(iter(offered)) or "", attempt["peer"])]
-    checks = stun[stun["event"].isin(("Binding Request", "Binding Success Response"))]
-    for a, b in legs:
+    seen("connection-bind-success", bound[:1])
+    relay = next(iter(sorted(offered)), "")
+    for a, b in ((bind["src"], server), (relay, attempt["peer"])):
         if not a or not b:
             continue
-        leg = checks[((checks["src"] == a) & (checks["dst"] == b)) | ((checks["src"] == b) & (checks["dst"] == a))]
-        if leg.empty:
+        leg = [r for r in stun.between(a, b) if r["event"] in ("Binding Request", "Binding Success Response")]
+        if not leg:
             continue
         link(leg)
-        have = {(r.event, r.src == a) for r in leg.itertuples()}
+        have = {(r["event"], r["src"] == a) for r in leg}
         need = {(e, d) for e in ("Binding Request", "Binding Success Response") for d in (True, False)}
         if need <= have:
             seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}")
@@ -286,11 +313,11 @@ def _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g) -> None:
         steps["ice-checks"].note = "no ICE check crossed the bound connection"
 
 
-def _sdp_addresses(g: pd.DataFrame) -> set[str]:
+def _sdp_addresses(g: list[Row]) -> set[str]:
     """IPs of the candidates of the non-CMS side (the INVITE's SDP)."""
     ips = set()
-    for raw in g.loc[g["event"] == "INVITE", "raw"].head(2):
-        msg = sip.parse_message(raw)
+    for r in [r for r in g if r["event"] == "INVITE"][:2]:
+        msg = sip.parse_message(r["raw"])
         if msg.sdp:
             ips |= {c.ip for m in msg.sdp.media for c in m.candidates}
     return ips

@@ -124,8 +124,9 @@ def ladder(
         chosen = [c for c in d.calls if "applicationsharing" in c["media"]] or d.calls
     if not chosen:
         fail(f"no SIP call in {path}")
+    drawing = ladder_report.Ladder(d.events, d.roles, d.findings)
     for c in chosen:
-        rows = ladder_report.rows(d.events, c, d.roles, d.findings)
+        rows = drawing.rows(c)
         typer.echo(ladder_report.render(rows, f"call {c['call_id']} [{c['media'] or 'no SDP'}]: {c['summary']}"))
         typer.echo("")
 

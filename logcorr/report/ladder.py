@@ -1,7 +1,8 @@
 """The ladder: a call as a sequence diagram, one column per host (by role), one row per message.
 
 Rows come in aligned time. The same hop logged by two hosts is drawn once. Findings are marked on
-the rows of their evidence. `rows()` gives the data (the Excel report uses it); `render()` draws.
+the rows of their evidence. `Ladder.rows()` gives the data (the Excel report uses it); `render()`
+draws it.
 """
 from __future__ import annotations
 
@@ -12,30 +13,40 @@ from ..hosts import ip_of
 COL = 22  # characters per column
 
 
-def rows(events: pd.DataFrame, call: dict, labels: dict[str, str], findings=()) -> list[dict]:
-    """The messages of `call` as dicts: time, from, to, what, where (file:pos), marks."""
-    if "ts_aligned" not in events:
-        events = events.assign(ts_aligned=events["ts"])
-    cited = {(e.file, e.pos): f for f in findings for e in f.evidence}
-    linked = call.get("_events", set())
-    mine = events[(events["call_id"] == call["call_id"]) & (events["proto"] == "sip")]
-    extra = events[events["proto"].isin(("stun", "tcp")) &
-                   pd.Series([(f, p) in linked for f, p in zip(events["file"], events["pos"])],
-                             index=events.index, dtype=bool)]
-    chosen = pd.concat([mine, extra]).sort_values("ts_aligned", kind="stable")
-    out, drawn = [], set()
-    for r in chosen.itertuples():
-        src = _who(r.src, r.host, r.direction == "out", labels)
-        dst = _who(r.dst, r.host, r.direction == "in", labels)
-        key = (r.event, r.call_id, r.cseq, r.txn_id, src, dst)
-        if key in drawn:
-            continue
-        drawn.add(key)
-        f = cited.get((r.file, r.pos))
-        out.append({"ts": r.ts_aligned, "from": src, "to": dst, "what": r.event,
-                    "detail": _detail(r), "where": f"{r.file}:{r.pos}",
-                    "mark": f"{f.severity.upper()} {f.rule}" if f else ""})
-    return out
+class Ladder:
+    """The ladder rows of any call of one diagnosis; the table is indexed once, not per call."""
+
+    def __init__(self, events: pd.DataFrame, labels: dict[str, str], findings=()):
+        if "ts_aligned" not in events:
+            events = events.assign(ts_aligned=events["ts"])
+        self.events = events
+        self.labels = labels
+        self.cited = {(e.file, e.pos): f for f in findings for e in f.evidence}
+        sip = events[(events["proto"] == "sip") & (events["call_id"] != "")]
+        self.sip_rows = sip.groupby("call_id", sort=False).indices
+        sip_index = sip.index
+        self.sip_rows = {k: sip_index[v] for k, v in self.sip_rows.items()}
+        wire = events[events["proto"].isin(("stun", "tcp"))]
+        self.wire_rows = dict(zip(zip(wire["file"], wire["pos"]), wire.index))
+
+    def rows(self, call: dict) -> list[dict]:
+        """The messages of `call` as dicts: time, from, to, what, where (file:pos), mark."""
+        picked = list(self.sip_rows.get(call["call_id"], []))
+        picked += [self.wire_rows[k] for k in call.get("_events", ()) if k in self.wire_rows]
+        chosen = self.events.loc[sorted(set(picked))].sort_values("ts_aligned", kind="stable")
+        out, drawn = [], set()
+        for r in chosen.itertuples():
+            src = _who(r.src, r.host, r.direction == "out", self.labels)
+            dst = _who(r.dst, r.host, r.direction == "in", self.labels)
+            key = (r.event, r.call_id, r.cseq, r.txn_id, src, dst)
+            if key in drawn:
+                continue
+            drawn.add(key)
+            f = self.cited.get((r.file, r.pos))
+            out.append({"ts": r.ts_aligned, "from": src, "to": dst, "what": r.event,
+                        "detail": _detail(r), "where": f"{r.file}:{r.pos}",
+                        "mark": f"{f.severity.upper()} {f.rule}" if f else ""})
+        return out
 
 
 def _who(address: str, host: str, is_self: bool, labels: dict[str, str]) -> str:
