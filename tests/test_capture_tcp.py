@@ -217,3 +217,23 @@ def test_message_cut_by_the_end_of_the_capture_is_a_warning() -> None:
     events, ctx = run(frames)
     assert [e["txn_id"] for e in stun_events(events)] == [txn(1).hex()]
     assert ctx.warning_count == 1 and "30 bytes never completed" in ctx.warnings[0]
+
+
+def test_syn_to_the_turn_port_refused_or_unanswered() -> None:
+    refused = Flow(sport=50001)
+    unanswered = Flow(sport=50002)
+    web = Flow(sport=50003, dport=8080)
+    frames = [refused.pkt(0, "S", b""), refused.pkt(1, "RA", b""),
+              unanswered.pkt(0, "S", b""), unanswered.pkt(0, "S", b""),
+              web.pkt(0, "S", b""), web.pkt(1, "RA", b"")]
+    events, _ = run(frames)
+    got = [(e["event"], e["pos"], e["dst"]) for e in events]
+    assert ("refused", 1, f"{T}:3478") in got
+    assert ("unanswered", 3, f"{T}:3478") in got
+    assert all(e["dst"] != f"{T}:8080" for e in events)  # only the TURN ports are watched
+
+
+def test_a_served_connection_is_not_refused() -> None:
+    flow = Flow(sport=50004)
+    events, _ = run(flow.syn() + [flow.pkt(0, "RA", b"")])
+    assert not [e for e in events if e["event"] in ("refused", "unanswered")]

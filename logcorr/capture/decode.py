@@ -10,6 +10,9 @@ Event keys (``proto`` / ``event``):
 * ``tcp`` / ``open`` (the SYN), ``close`` (a FIN, one per direction), ``reset`` (an RST, one per
   direction), only for connections that carried STUN or SIP; ``open`` is emitted once the
   connection has shown STUN or SIP, so it may come after later frames' events (``pos`` is the SYN's).
+* ``tcp`` / ``refused`` (an RST answers the SYN) and ``unanswered`` (no SYN-ACK before the
+  connection is forgotten or the file ends), for SYNs to the TURN ports 3478 and 5349; ``pos`` is
+  the SYN's frame.
 * ``tcp`` / ``media``: RFC 4571 frames that are not STUN (RTP, RTCP) on a framed connection,
   counted per direction; ``tcp`` / ``data``: bytes relayed on a bound data connection that are
   not RFC 4571 framed (RFC 6062 carries the peer's bytes as they are).
@@ -52,6 +55,7 @@ MAX_TURN_FLOWS = 100_000
 MAX_CHANNEL_KEYS = 4096
 UNFRAGMENTED = (b"\x00\x00", b"\x40\x00")  # IPv4 flags/offset: nothing or only Don't Fragment
 GIVE_UP_SEGMENTS = 64  # a TCP connection with this many segments and no STUN/SIP is not watched further
+TURN_TCP_PORTS = {3478, 5349}  # a SYN to these that is refused or unanswered is an event
 RESYNC_KEEP = 27  # bytes kept when no message start is found: a header may straddle segments
 
 COOKIE = stun.MAGIC_COOKIE_BYTES
@@ -239,6 +243,8 @@ class Decoder:
                 ev["summary"] = f"TCP FIN {half.src} -> {half.dst}"
                 self.out.append(ev)
         if flags & RST:
+            if not conn.tracked and idx == 1:
+                self.unserved(conn, frame, "refused")
             if conn.tracked:
                 ev = self._base(frame, ts, "tcp", "reset", half.src, half.dst, "TCP")
                 ev["summary"] = f"TCP RST {half.src} -> {half.dst}" + self.cid_note(conn)
@@ -280,7 +286,22 @@ class Decoder:
     def cid_note(conn: Conn) -> str:
         return f" (bound connection CID 0x{conn.cid:08x})" if conn.cid is not None else ""
 
+    def unserved(self, conn: Conn, frame: int | None, how: str) -> None:
+        """A SYN to a TURN port that the server refused (RST) or never answered: the connection
+        CMS needs for TURN over TCP never came up."""
+        a, b = conn.halves[0].src, conn.halves[0].dst
+        if conn.syn is None or conn.halves[1].next_seq is not None or int(b.rsplit(":", 1)[1]) not in TURN_TCP_PORTS:
+            return
+        syn_frame, ts = conn.syn
+        ev = self._base(syn_frame, ts, "tcp", how, a, b, "TCP")
+        ev["summary"] = (f"TCP SYN {a} -> {b} refused (RST in frame {frame})" if how == "refused"
+                         else f"TCP SYN {a} -> {b} never answered")
+        self.out.append(ev)
+        conn.syn = None
+
     def drop(self, conn: Conn) -> None:
+        if not conn.tracked:
+            self.unserved(conn, None, "unanswered")
         if conn.tracked:
             for half in conn.halves:
                 if half.ooo:
