@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,10 +11,10 @@ import pandas as pd
 
 from . import schema
 from .bundle import Bundle, Limits, Member, Skipped
-from .parsers import SNIFF_BYTES, ParseContext, Parser, identify
+from .parsers import REGISTRY, SNIFF_BYTES, ParseContext, Parser, identify
 from .parsers.base import zone
 
-# Kinds whose stamps carry no year: read after the others, so their year can come from them.
+# Kinds whose stamps carry no year: their year comes from the other sources, else the file's time.
 YEARLESS = ("cms",)
 
 
@@ -39,6 +41,28 @@ class ReadResult:
     notes: list[str]
 
 
+PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this process
+
+
+def parse_file(job: tuple) -> tuple[list[dict], dict]:
+    """Parse one file with the registry's parser number `index`: its events and what it said."""
+    index, path, name, tzinfo, tz_assumed, ref = job
+    ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
+    with open(path, "rb") as fh:
+        records = list(REGISTRY[index].parse(fh, ctx))
+    return records, {"skipped": ctx.skipped, "warnings": ctx.warnings,
+                     "warning_count": ctx.warning_count, "notes": ctx.notes}
+
+
+def _run(jobs: list[tuple], size: int):
+    """The files of a bundle are independent: large bundles are read by one process a core."""
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or size < PARALLEL_BYTES:
+        return map(parse_file, jobs)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(parse_file, jobs))
+
+
 def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None = None) -> ReadResult:
     """Read everything under `path` into the event table. Raises IntakeError for unusable input."""
     tzinfo, tz_assumed = zone(tz)
@@ -58,30 +82,27 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
             skipped.append(Skipped(member.name, "not a log or capture logcorr knows"))
         else:
             chosen.append((member, parser))
-    chosen.sort(key=lambda mp: mp[1].name in YEARLESS)  # stable: yearless kinds last
-
+    # All files are read at once. A yearless kind (CMS syslog) takes its year from the file's
+    # time; when the other sources say another year or month, it is read again with theirs.
+    jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime) for m, p in chosen]
+    results = list(_run(jobs, sum(m.size for m, _ in chosen)))
+    stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if p.name not in YEARLESS
+              for r in recs if r.get("ts") is not None]
+    latest = pd.Timestamp(max(stamps)).to_pydatetime() if stamps else None
+    for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
+        mtime = member.mtime
+        if parser.name in YEARLESS and latest is not None and \
+                (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
+            results[i] = parse_file(job[:-1] + (latest,))
     records: list[dict] = []
     sources: list[SourceReport] = []
     notes: list[str] = []
-    latest: pd.Timestamp | None = None
-    for member, parser in chosen:
-        ref = member.mtime
-        if parser.name in YEARLESS and latest is not None:
-            ref = latest.to_pydatetime()
-        ctx = ParseContext(file=member.name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
-        report = SourceReport(file=member.name, kind=parser.name)
-        before = len(records)
-        with open(member.path, "rb") as fh:
-            records.extend(parser.parse(fh, ctx))
-        report.events = len(records) - before
-        report.skipped, report.warnings, report.warning_count = ctx.skipped, ctx.warnings, ctx.warning_count
-        sources.append(report)
-        notes.extend(n for n in ctx.notes if n not in notes)
-        if parser.name not in YEARLESS:
-            stamps = [r["ts"] for r in records[before:] if r.get("ts") is not None]
-            if stamps:
-                newest = pd.Timestamp(max(stamps))
-                latest = newest if latest is None or newest > latest else latest
+    for (member, parser), (recs, facts) in zip(chosen, results):
+        records.extend(recs)
+        sources.append(SourceReport(file=member.name, kind=parser.name, events=len(recs),
+                                    skipped=facts["skipped"], warnings=facts["warnings"],
+                                    warning_count=facts["warning_count"]))
+        notes.extend(n for n in facts["notes"] if n not in notes)
     events = schema.to_frame(records)
     events = events.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
     return ReadResult(input=label, events=events, sources=sources, skipped=skipped, notes=notes)

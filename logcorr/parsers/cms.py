@@ -135,7 +135,17 @@ class _Clock:
         if ctx.tz_assumed:
             ctx.note("CMS syslog lines carry no time zone; UTC assumed (use --tz to say otherwise)")
 
+        self._last: tuple | None = None  # consecutive lines mostly share one stamp (a SIP trace)
+
     def stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime:
+        key = (mon, day, h, m, s, frac)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        value = self._stamp(mon, day, h, m, s, frac)
+        self._last = (key, value)
+        return value
+
+    def _stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime:
         year = self.year
         if self.ref is not None:
             year = self.ref.year - (1 if mon > self.ref.month else 0)
