@@ -65,7 +65,10 @@ def diagnose(
     else:
         typer.echo(terminal.render(d, style=typer.style if sys.stdout.isatty() else None))
     if not no_xlsx:
-        written = excel.write(d, xlsx)
+        try:
+            written = excel.write(d, xlsx)
+        except OSError as e:
+            fail(f"cannot write the Excel report {xlsx}: {e.strerror or e}")
         if not as_json:
             typer.echo(f"\nExcel report: {written}")
     if fail_on is not None:

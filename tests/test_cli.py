@@ -140,3 +140,12 @@ def test_excel_has_ladder_and_steps(tmp_path):
     calls = {row[0]: row for row in wb["Calls"].iter_rows(min_row=2, values_only=True)}
     assert calls["b2a211220e344c0a909219a73ad9991d"][3] == "reinvite"
     assert "13. reinvite: seen" in calls["b2a211220e344c0a909219a73ad9991d"][5]
+
+
+def test_bad_tz_and_unwritable_report_are_one_line(tmp_path):
+    r = logcorr("diagnose", EXAMPLE, "--tz", "Mars/Olympus", "--no-xlsx", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a time zone" in r.stderr
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = logcorr("diagnose", EXAMPLE, "--xlsx", blocker / "r.xlsx", cwd=tmp_path)
+    assert r.returncode == 2 and "cannot write the Excel report" in r.stderr and "Traceback" not in r.stderr

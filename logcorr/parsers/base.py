@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Protocol
 from zoneinfo import ZoneInfo
 
+from ..errors import UsageError
+
 SNIFF_BYTES = 64 * 1024
 MAX_CONSECUTIVE_FAILURES = 200  # a text file that fails this often in a row is not its kind
 MAX_WARNINGS_KEPT = 50  # per file, the first ones are kept verbatim; all are counted
@@ -78,5 +80,12 @@ def zone(name: str | None) -> tuple[dt.tzinfo, bool]:
     if text[:1] in "+-" and ":" in text:
         sign = -1 if text[0] == "-" else 1
         hours, minutes = text[1:].split(":", 1)
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise UsageError(f"--tz {name!r}: an offset is written +HH:MM")
         return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes))), False
-    return ZoneInfo(text), False
+    try:
+        return ZoneInfo(text), False
+    except (ValueError, OSError) as e:  # ZoneInfoNotFoundError is a KeyError; bad names ValueError
+        raise UsageError(f"--tz {name!r}: not a time zone (use an IANA name such as Europe/Paris, or +01:00)") from e
+    except KeyError as e:
+        raise UsageError(f"--tz {name!r}: not a time zone (use an IANA name such as Europe/Paris, or +01:00)") from e

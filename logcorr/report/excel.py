@@ -37,6 +37,13 @@ def _clean(value):
 
 def write(d: Diagnosis, path: str | Path) -> Path:
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as target:  # fails here, before any sheet is begun, if it cannot be written
+        _workbook(d).save(target)
+    return path
+
+
+def _workbook(d: Diagnosis) -> Workbook:
     wb = Workbook(write_only=True)
     _summary(wb, d)
     _sheet(wb, "Findings",
@@ -56,9 +63,7 @@ def write(d: Diagnosis, path: str | Path) -> Path:
             for c in shown for r in drawing.rows(c)),
            widths=[36, 26, 24, 24, 34, 50, 34, 80])
     _events(wb, d)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return wb
 
 
 def _sheet(wb, title: str, header: list[str], rows, widths: list[int], wrap: bool = False,
