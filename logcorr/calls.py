@@ -303,14 +303,38 @@ def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None
         link(leg)
         have = {(r["event"], r["src"] == a) for r in leg}
         need = {(e, d) for e in ("Binding Request", "Binding Success Response") for d in (True, False)}
+        names = _username_note(leg, g)
         if need <= have:
-            seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}")
+            seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}{names}")
             return
         steps["ice-checks"].note = f"checks between {a} and {b} in one direction only: " + \
-            ", ".join(sorted(f"{e} {'->' if d else '<-'}" for e, d in have))
+            ", ".join(sorted(f"{e} {'->' if d else '<-'}" for e, d in have)) + names
         steps["ice-checks"].evidence = _ev(leg)
     if not steps["ice-checks"].note:
         steps["ice-checks"].note = "no ICE check crossed the bound connection"
+
+
+def _username_note(leg: list[Row], g: list[Row]) -> str:
+    """The checks' USERNAMEs (`remote:local` ufrags, RFC 8445 7.2.2) against the SDPs' ice-ufrag."""
+    frags = _sdp_ufrags(g)
+    names = {r["username"] for r in leg if r["event"] == "Binding Request" and r["username"]}
+    if not frags or not names:
+        return ""
+    strangers = sorted(n for n in names if not set(n.split(":", 1)) <= frags)
+    if strangers:
+        return (f"; USERNAME {', '.join(strangers)} does not match the ice-ufrag of the call's SDPs "
+                f"({', '.join(sorted(frags))})")
+    return f"; USERNAMEs {', '.join(sorted(names))} match the SDPs"
+
+
+def _sdp_ufrags(g: list[Row]) -> set[str]:
+    frags: set[str] = set()
+    for r in g:
+        if r["sdp_media"] and "applicationsharing" in r["sdp_media"]:
+            msg = sip.parse_message(r["raw"])
+            if msg.sdp:
+                frags |= {m.ice_ufrag for m in msg.sdp.media if m.kind == "applicationsharing" and m.ice_ufrag}
+    return frags
 
 
 def _sdp_addresses(g: list[Row]) -> set[str]:

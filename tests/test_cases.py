@@ -27,6 +27,9 @@ def test_stage_and_steps(case):
     for step, state in expected["steps"].items():
         assert states[step] == state, step
     assert expected["verdict"] in call["summary"]
+    notes = {s["step"]: s.get("note", "") for s in call["steps"]}
+    for step, text in expected.get("notes", {}).items():
+        assert text in notes[step], (step, notes[step])
     if "related" in expected:
         assert call["related"] == expected["related"]
     if "media" in expected:
