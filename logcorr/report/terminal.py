@@ -5,6 +5,8 @@ from typing import Callable
 
 from ..api import Diagnosis, iso
 
+BRIEF_CALLS = 10  # calls without steps or findings listed one line each, this many at most
+SAME_RULE_IN_FULL = 3  # findings of one rule printed in full; the rest are counted
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
@@ -46,7 +48,11 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
     add(st(f"Calls ({len(d.calls)}):", bold=True))
     if not d.calls:
         add("  no SIP call found in the bundle")
-    for c in d.calls:
+    # presentation calls and calls with findings in full; the others in one line each, up to a few
+    flagged = {f.call_id for f in d.findings if f.call_id}
+    full = [c for c in d.calls if c.get("steps") or c["call_id"] in flagged]
+    brief = [c for c in d.calls if c not in full]
+    for c in full:
         media = c.get("media") or "no SDP"
         add(f"  {c['call_id']}  [{media}]  from {iso(c.get('start'))}")
         add(f"      {c.get('summary', '')}")
@@ -57,13 +63,21 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
             when = iso(step.get("ts")) or ""
             note = step.get("note", "")
             add(f"      {mark}{i:>2} {step['step']:<24} {step['state']:<15} {when[11:23]:<12} {note}".rstrip())
+    for c in brief[:BRIEF_CALLS]:
+        add(f"  {c['call_id']}  [{c.get('media') or 'no SDP'}]  {c.get('summary', '')}")
+    if len(brief) > BRIEF_CALLS:
+        add(f"  ... {len(brief) - BRIEF_CALLS} more calls (the Excel report's Calls sheet lists them all)")
     add("")
     if not d.findings:
         add(st("No known failure found.", fg="green", bold=True))
         add("  (the rules loaded: " + str(len(d.rules.rules)) + "; `logcorr rules list` shows them)")
         return "\n".join(out)
     add(st(f"Findings ({len(d.findings)}):", bold=True))
+    shown: dict[str, int] = {}
     for f in d.findings:
+        shown[f.rule] = shown.get(f.rule, 0) + 1
+        if shown[f.rule] > SAME_RULE_IN_FULL:
+            continue
         sev = st(f.severity.upper(), fg=SEVERITY_COLOUR.get(f.severity), bold=True)
         add("")
         add(f"  {sev} {f.rule}: {f.title}")
@@ -82,6 +96,11 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
         add("    evidence:")
         for e in f.evidence:
             add(f"      {e.file}:{e.pos}  {e.summary}")
+    more = {rule: n - SAME_RULE_IN_FULL for rule, n in shown.items() if n > SAME_RULE_IN_FULL}
+    if more:
+        add("")
+        for rule, n in more.items():
+            add(f"  ... and {n} more {rule} finding(s) (`--json` or the Excel report's Findings sheet)")
     return "\n".join(out)
 
 
