@@ -272,6 +272,12 @@ def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None
     ok = ctrl("Allocate Success Response")
     if ok:
         seen("allocate-success", ok[:1], note=f"relayed {ok[0]['relayed']}")
+    else:
+        signed = {r["txn_id"] for r in auth}
+        refused = [r for r in ctrl("Allocate Error Response") if r["txn_id"] in signed]
+        if refused:
+            steps["allocate-success"].note = "the signed Allocate was answered " + _stun_error(refused[0])
+            steps["allocate-success"].evidence = _ev(refused)
     ref_req, ref_ok = ctrl("Refresh Request"), ctrl("Refresh Success Response")
     if ref_req and ref_ok:
         seen("refresh", ref_req[:1] + ref_ok[:1])
@@ -291,6 +297,11 @@ def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None
          note="on a new TCP connection " + bind["src"] if new_conn else "on the control connection (RFC 6062 wants a new one)")
     bound = [r for r in stun.event("ConnectionBind Success Response") if r["txn_id"] == bind["txn_id"]]
     if not bound:
+        refused = [r for r in stun.event("ConnectionBind Error Response") if r["txn_id"] == bind["txn_id"]]
+        if refused:
+            steps["connection-bind-success"].note = "the ConnectionBind was answered " + _stun_error(refused[0])
+            steps["connection-bind-success"].evidence = _ev(refused)
+            link(refused)
         return
     seen("connection-bind-success", bound[:1])
     relay = next(iter(sorted(offered)), "")
@@ -312,6 +323,10 @@ def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None
         steps["ice-checks"].evidence = _ev(leg)
     if not steps["ice-checks"].note:
         steps["ice-checks"].note = "no ICE check crossed the bound connection"
+
+
+def _stun_error(r: Row) -> str:
+    return f"{r['error_code']} {r['reason']}".strip() if r["error_code"] is not None else "with an error"
 
 
 def _username_note(leg: list[Row], g: list[Row]) -> str:
@@ -396,7 +411,7 @@ def _verdict(steps: list[Step]) -> tuple[str, str]:
     when = f" at {pd.Timestamp(s.ts).strftime('%H:%M:%S.%f')[:-3]}" if s.ts is not None else ""
     detail = f" ({s.note})" if s.note else ""
     missing = steps[first_missing]
-    if missing.note.startswith("the share INVITE was refused"):
+    if missing.note.startswith("the share INVITE was refused") or " was answered " in missing.note:
         what = missing.note
     else:
         what = MISSING_TEXT[missing.name] + (f"; {missing.note}" if missing.note else "")

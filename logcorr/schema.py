@@ -35,7 +35,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("call_id", "str", "SIP Call-ID"),
     Column("cseq", "str", "SIP CSeq"),
     Column("method", "str", "SIP method (of the request, or of the CSeq for responses)"),
-    Column("reason", "str", "SIP reason phrase"),
+    Column("reason", "str", "SIP reason phrase; the reason phrase of a STUN ERROR-CODE"),
     Column("status", "int", "SIP response code"),
     Column("sdp_media", "str", "comma-joined media types of the SDP body"),
     Column("relay_candidates", "str", ";-joined ip:port/transport of the SDP's typ relay candidates"),

@@ -118,6 +118,7 @@ class Decoder:
             txn_id=msg.txn_id, error_code=msg.error_code, mapped=msg.mapped, relayed=msg.relayed,
             peer=msg.peer, connection_id=msg.connection_id, username=msg.username, realm=msg.realm,
             lifetime=msg.lifetime, summary=text, raw=raw.hex(),
+            reason=(msg.reason or stun.ERROR_REASONS.get(msg.error_code, "")) if msg.error_code else "",
         )
         self.out.append(ev)
         if msg.fingerprint_ok is False:

@@ -97,15 +97,15 @@ def stun_message(mtype: int, txn: bytes, attrs: list[tuple[int, bytes]]) -> byte
 
 
 def bind_error(n: int, payload: bytes) -> bytes | None:
-    """Frame 90, the ConnectionBind Success Response, becomes a 447 Error Response (same txn)."""
+    """Frame 90, the ConnectionBind Success Response, becomes a ConnectionBind Error Response 447 (same txn)."""
     if n != 90:
         return None
     txn = payload[8:20]
-    # ERROR-CODE (class 4, number 47) then FINGERPRINT; the reason phrase is padded with spaces so
+    # ERROR-CODE (class 4, number 47) then FINGERPRINT; the reason phrase is padded with NULs so
     # that the message keeps the segment's 76 bytes
     room = len(payload) - 20 - 8 - 4 - 4
-    reason = b"Connection Timeout or Failure".ljust(room)
-    msg = stun_message(0x011A, txn, [(0x0009, struct.pack("!HBB", 0, 4, 47) + reason)])
+    reason = b"Connection Timeout or Failure".ljust(room, b"\0")  # NUL-padded, as coturn pads
+    msg = stun_message(0x011B, txn, [(0x0009, struct.pack("!HBB", 0, 4, 47) + reason)])
     assert len(msg) == len(payload), len(msg)
     return msg
 
