@@ -30,6 +30,8 @@ def test_stage_and_steps(case):
     notes = {s["step"]: s.get("note", "") for s in call["steps"]}
     for step, text in expected.get("notes", {}).items():
         assert text in notes[step], (step, notes[step])
+    if "sources" in expected:  # the same Call-ID found in each of these sources' events
+        assert call["sources"] == expected["sources"]
     if "related" in expected:
         assert call["related"] == expected["related"]
     if "media" in expected:
