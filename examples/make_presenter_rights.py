@@ -83,7 +83,7 @@ def options_ok(cseq: int) -> str:
 AV_CALL = "1c4e9a0b77d24f0e8e8f2b9d6a1e5c31"
 AS_CALL = "5f0c2a7e91b34d8a9c6e0f1b2d3a4c5e"
 CONF = "sip:bob@skype.lab;gruu;opaque=app:conf:{}:id:F0NXR3KP"
-FROM = f"\"Weekly review\"<sip:weekly.review@meet.corp.lab>"
+FROM = "\"Weekly review\"<sip:weekly.review@meet.corp.lab>"
 
 
 def av_invite() -> str:
@@ -193,7 +193,7 @@ def build_syslog() -> str:
         f"From: {FROM};tag=a91d0c7e5b3f2816\nTo: <{CONF.format('audio-video')}>;tag=8c2f41d7e0\n"
         f"Call-ID: {AV_CALL}\nCSeq: 1 ACK\nContent-Length: 0\n"), local=f"{CMS}:40007")
     log.line(ms(t, 850), "call 12: connected to Skype for Business meeting (audio, video)")
-    log.line(ms(t, 851), f"participant \"bob@skype.lab\" joined space 3f6e2d1c-0b9a-4c8d-8e7f-1a2b3c4d5e6f (Weekly review)",
+    log.line(ms(t, 851), "participant \"bob@skype.lab\" joined space 3f6e2d1c-0b9a-4c8d-8e7f-1a2b3c4d5e6f (Weekly review)",
              facility="local0.info")
     # A CMS user starts to present: CMS asks the meeting's ASMCU for an application-sharing leg.
     t = ms(T0, 251000)
@@ -202,7 +202,7 @@ def build_syslog() -> str:
     rejected = response(
         "403 Forbidden", AS_CALL, "1 INVITE", "4d9e2b7a1c", CONF.format("applicationsharing"),
         extra='ms-diagnostics-public: 21002;reason="Attendees cannot share in this conference";component="ASMCU"\n',
-    ).replace(f"branch=z9hG4bK8e2b6c1d0a4f", "branch=z9hG4bK3c7d9e1f2a6b").replace(
+    ).replace("branch=z9hG4bK8e2b6c1d0a4f", "branch=z9hG4bK3c7d9e1f2a6b").replace(
         "tag=a91d0c7e5b3f2816", "tag=b27e1d9c4a6f0835")
     log.sip(ms(t, 233), 17, "in", f"{EXPC}:5061", rejected)
     log.sip(ms(t, 236), 17, "out", f"{EXPC}:5061", (

@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 REPO = Path(__file__).parent.parent
 EXAMPLE = REPO / "examples" / "presenter-rights.zip"

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 
 from logcorr.rules import check_rules, default_rules_dir, evaluate, load_rules
-from logcorr.rules.check import example_frame
 from rules_helpers import write_rule
 
 SHIPPED = Path(__file__).resolve().parent.parent / "rules"

@@ -618,7 +618,7 @@ def summary(msg: StunMessage) -> str:
     if msg.ms_implementation_version is not None:
         parts.append(f"MS-IMPLEMENTATION-VERSION: {msg.ms_implementation_version}")
     if msg.ms_turn:
-        parts.append(f"MS-TURN" + (f" (MS-VERSION {msg.ms_version})" if msg.ms_version is not None else ""))
+        parts.append("MS-TURN" + (f" (MS-VERSION {msg.ms_version})" if msg.ms_version is not None else ""))
     if msg.unknown:
         parts.append("unknown attributes: " + ",".join(f"0x{t:04x}" for t in msg.unknown))
     return " ".join(parts)
