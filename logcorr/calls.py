@@ -100,7 +100,11 @@ def build(events: pd.DataFrame) -> list[dict]:
     events = events.sort_values("ts_aligned", kind="stable")
     sip_rows = _records(events[(events["proto"] == "sip") & (events["call_id"] != "")])
     stun = _Wire(_records(events[events["proto"] == "stun"]))
-    has_capture = bool((events["source"] == "pcap").any())
+    captured = events[events["source"] == "pcap"]
+    capture_ips = {ip_of(a) for a in pd.concat([captured["src"], captured["dst"]]).unique() if a}
+    # an Expressway's own addresses: where the TURN server may be
+    expe = events[(events["source"] == "expressway") & (events["proto"] == "sip")]
+    turn_ips = {ip_of(a) for a in expe["dst"].where(expe["direction"] == "in", expe["src"]) if a}
     dialogs: dict[str, list[Row]] = {}
     for r in sip_rows:
         dialogs.setdefault(r["call_id"], []).append(r)
@@ -128,7 +132,7 @@ def build(events: pd.DataFrame) -> list[dict]:
             "_events": {(r["file"], r["pos"]) for r in g},
         }
         if "applicationsharing" in media.split(","):
-            steps, linked = _flow(g, stun, has_capture)
+            steps, linked = _flow(g, stun, capture_ips, turn_ips)
             call["steps"] = [s.to_dict() for s in steps]
             call["stage"], call["summary"] = _verdict(steps)
             call["_events"] |= linked
@@ -171,13 +175,9 @@ def _ev(rows: list[Row]) -> list[dict]:
     return [{"file": r["file"], "pos": int(r["pos"]), "summary": r["summary"]} for r in rows[:MAX_EVIDENCE]]
 
 
-def _flow(g: list[Row], stun: _Wire, has_capture: bool) -> tuple[list[Step], set]:
+def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> tuple[list[Step], set]:
     steps = {name: Step(name) for name in STEP_NAMES}
     linked: set = set()
-    for name in TURN_STEPS:
-        if not has_capture:
-            steps[name].state = "not observable"
-            steps[name].note = "no capture of the TURN traffic in the bundle"
 
     def link(rows: list[Row]) -> None:
         """These events belong to the call (findings citing them are the call's)."""
@@ -225,7 +225,15 @@ def _flow(g: list[Row], stun: _Wire, has_capture: bool) -> tuple[list[Step], set
             cms_ips |= {c.raddr for m in msg.sdp.media for c in m.candidates if c.typ == "relay" and c.raddr}
     cms_ips.discard("")
 
-    if has_capture:
+    # TURN steps can only be seen in a capture that holds CMS's or its TURN server's traffic
+    turn_side = cms_ips | turn_ips | {ip_of(a) for a in offered}
+    turn_side |= {ip_of(r["dst"]) for r in stun.event("Allocate Request") if ip_of(r["src"]) in cms_ips}
+    if not capture_ips or (turn_side and not capture_ips & turn_side):
+        why = ("no capture in the bundle" if not capture_ips
+               else "the capture holds no traffic of CMS or of its TURN server")
+        for name in TURN_STEPS:
+            steps[name].state, steps[name].note = "not observable", why
+    else:
         _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g)
     after = steps["ice-checks"].ts or steps["answer-relay"].ts or t0
     reinvites = [r for r in g if r["event"] == "INVITE" and _num(r["cseq"]) > _num(cseq0)
@@ -404,8 +412,8 @@ def _verdict(steps: list[Step]) -> tuple[str, str]:
     last = seen[-1]
     stage = steps[last].name
     if first_missing is None:
-        hidden = [s.name for s in steps if s.state == "not observable"]
-        tail = f" ({len(hidden)} TURN step(s) not observable: no capture)" if hidden else ""
+        hidden = [s for s in steps if s.state == "not observable"]
+        tail = f" ({len(hidden)} TURN step(s) not observable: {hidden[0].note})" if hidden else ""
         return stage, f"reached step {last + 1} ({stage}): {SEEN_TEXT[stage]}{tail}"
     s = steps[last]
     when = f" at {pd.Timestamp(s.ts).strftime('%H:%M:%S.%f')[:-3]}" if s.ts is not None else ""
