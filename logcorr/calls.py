@@ -191,7 +191,8 @@ def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) 
     share_invites = [r for r in g if r["event"] == "INVITE" and "applicationsharing" in r["sdp_media"]]
     first_invite = share_invites[0]
     cseq0 = first_invite["cseq"]
-    seen("invite", [r for r in share_invites if r["cseq"] == cseq0])
+    # CMS's own record of the INVITE first: step 1 is the INVITE reaching CMS
+    seen("invite", sorted((r for r in share_invites if r["cseq"] == cseq0), key=lambda r: r["source"] != "cms"))
     t0 = first_invite["ts_aligned"]
 
     this_invite = [r for r in g if r["method"] == "INVITE" and r["cseq"] == cseq0]
