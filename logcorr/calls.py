@@ -295,7 +295,9 @@ def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None
         return
     peers = _sdp_addresses(g)
     attempt = next((r for r in attempts if ip_of(r["peer"]) in peers), attempts[0])
-    seen("connection-attempt", [attempt], note=f"the relay offered a connection from {attempt['peer']}")
+    cid = attempt["connection_id"]
+    seen("connection-attempt", [attempt],
+         note=f"from {attempt['peer']}" + (f", CONNECTION-ID {int(cid):#x}" if cid is not None else ""))
     binds = [r for r in stun.event("ConnectionBind Request") if r["connection_id"] == attempt["connection_id"]]
     if not binds:
         return
