@@ -24,12 +24,13 @@ class SourceReport:
     kind: str
     events: int = 0
     skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)  # why records were skipped, counted
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "kind": self.kind, "events": self.events,
-                "skipped": self.skipped, "warnings": self.warnings}
+        return {"file": self.file, "kind": self.kind, "events": self.events, "skipped": self.skipped,
+                "skip_reasons": self.skip_reasons, "warnings": self.warnings}
 
 
 @dataclass
@@ -50,7 +51,7 @@ def parse_file(job: tuple) -> tuple[list[dict], dict]:
     ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     with open(path, "rb") as fh:
         records = list(REGISTRY[index].parse(fh, ctx))
-    return records, {"skipped": ctx.skipped, "warnings": ctx.warnings,
+    return records, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 
 
@@ -100,7 +101,8 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     for (member, parser), (recs, facts) in zip(chosen, results):
         records.extend(recs)
         sources.append(SourceReport(file=member.name, kind=parser.name, events=len(recs),
-                                    skipped=facts["skipped"], warnings=facts["warnings"],
+                                    skipped=facts["skipped"], skip_reasons=facts["skip_reasons"],
+                                    warnings=facts["warnings"],
                                     warning_count=facts["warning_count"]))
         notes.extend(n for n in facts["notes"] if n not in notes)
     events = schema.to_frame(records)
