@@ -61,8 +61,8 @@ def _shared_keys(events: pd.DataFrame) -> pd.DataFrame:
         "ts": pd.concat([sip["ts"], stun["ts"]]),
         "dir": pd.concat([sip["direction"], stun["direction"]]),
     })
-    # one time per clock and message: the first time that host logged it
-    return out.sort_values("ts", kind="stable").drop_duplicates(["clock", "key"])
+    # a proxy logs a message twice (received, then sent on): every occurrence is kept
+    return out.sort_values("ts", kind="stable")
 
 
 def estimate(events: pd.DataFrame) -> list[Clock]:
@@ -72,21 +72,23 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     clocks = sorted(set(clock_key(events)))
     keys = _shared_keys(events)
     by_clock = {c: g.set_index("key")[["ts", "dir"]] for c, g in keys.groupby("clock")}
+    first = {c: g[~g.index.duplicated()] for c, g in by_clock.items()}
 
     def pair_stats(a: str, b: str) -> tuple[float | None, int]:
         if a not in by_clock or b not in by_clock:
             return None, 0
-        joined = pd.merge(by_clock[a], by_clock[b], left_index=True, right_index=True,
-                          suffixes=("_a", "_b"))
-        if len(joined) < MIN_PAIRS:
+        rough = _offset(pd.merge(first[a], first[b], left_index=True, right_index=True, suffixes=("_a", "_b")))
+        if rough is None:
             return None, 0
-        diffs = (joined["ts_a"] - joined["ts_b"]).dt.total_seconds()
-        # Messages clock `a` received arrive late by the transit time, messages it sent leave
-        # early by it: the mean of the two medians cancels the transit (as NTP does).
-        received, sent = diffs[joined["dir_a"] == "in"], diffs[joined["dir_a"] == "out"]
-        if len(received) and len(sent):
-            return float((received.median() + sent.median()) / 2), len(diffs)
-        return float(diffs.median()), len(diffs)
+        # Where a host logged the message twice (a proxy: in, then out), the occurrence nearest the
+        # other host's is the hop between them: take, per message, the pair closest to the rough
+        # offset, then estimate again.
+        every = pd.merge(by_clock[a], by_clock[b], left_index=True, right_index=True, suffixes=("_a", "_b"))
+        every["d"] = (every["ts_a"] - every["ts_b"]).dt.total_seconds()
+        every["gap"] = (every["d"] - rough).abs()
+        nearest = every.sort_values("gap", kind="stable")
+        nearest = nearest[~nearest.index.duplicated()]
+        return _offset(nearest), len(nearest)
 
     def rank(c: str) -> tuple:
         source = c.split("|", 1)[0]
@@ -122,6 +124,19 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
             source, host = c.split("|", 1)
             offsets[c] = Clock(source, host, None, 0, ref_host, "none")
     return [offsets[c] for c in clocks]
+
+
+def _offset(joined: pd.DataFrame) -> float | None:
+    """The offset of clock a from pairs (ts_a, ts_b, dir_a). Messages a received arrive late by the
+    transit time, messages it sent leave early by it: the mean of the two medians cancels the
+    transit (as NTP does); with one direction only, the median."""
+    if len(joined) < MIN_PAIRS:
+        return None
+    diffs = (joined["ts_a"] - joined["ts_b"]).dt.total_seconds()
+    received, sent = diffs[joined["dir_a"] == "in"], diffs[joined["dir_a"] == "out"]
+    if len(received) and len(sent):
+        return float((received.median() + sent.median()) / 2)
+    return float(diffs.median())
 
 
 def _same_host_captures(events, clocks, offsets, ref_host) -> None:
