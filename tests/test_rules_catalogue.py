@@ -133,7 +133,7 @@ def test_missing_connectionbind_finding_as_json():
     assert d["severity"] == "error" and d["call_id"] == ""
     assert d["evidence"] == [{"file": "bundle.zip!cms/log", "pos": 10,
                               "summary": "ConnectionAttempt Indication XOR-PEER-ADDRESS: 192.168.1.252:53577"}]
-    assert d["detail"] == "CONNECTION-ID 3187, peer 192.168.1.252:53577"
+    assert d["detail"] == "CONNECTION-ID 0xc73, peer 192.168.1.252:53577"
     assert "{" not in d["explanation"] and "3187" in d["explanation"]
 
 

@@ -11,13 +11,16 @@ from .model import Evidence, Extract, Finding, Rule, iso_utc
 from .predicates import View
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
+HEX_COLUMNS = {"connection_id"}  # shown as the RFC and Wireshark show them (0x5688b600)
 
 
 def _value(view: View, col: str, row: int) -> str:
     v = view.array(col)[row]
     kind = view.kinds.get(col)
     if kind == "int":
-        return "" if np.isnan(v) else str(int(v))
+        if np.isnan(v):
+            return ""
+        return f"{int(v):#x}" if col in HEX_COLUMNS else str(int(v))
     if kind == "datetime":
         return "" if np.isnat(v) else iso_utc(pd.Timestamp(v, tz="UTC"))
     return "" if v is None else str(v)
@@ -93,7 +96,8 @@ def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
         if name in rule.extract:
             val = _extract(view, rule.extract[name], hit.rows)
         elif name in hit.keys:
-            val = str(hit.keys[name])
+            key = hit.keys[name]
+            val = f"{int(key):#x}" if name in HEX_COLUMNS and str(key).isdigit() else str(key)
         elif "." in name:
             step, col = name.split(".", 1)
             val = next((_value(view, col, r) for n, r in hit.rows if n == step), "")
