@@ -51,6 +51,8 @@ def test_findings(case):
     found = {f["rule"] for f in doc["findings"]}
     assert set(expected["must_find"]) <= found
     assert not (set(expected["must_not_find"]) & found)
+    if expected.get("no_errors"):  # not one error-severity finding, whatever rule
+        assert [f["rule"] for f in doc["findings"] if f["severity"] == "error"] == []
     for f in doc["findings"]:
         if f["rule"] in expected["must_find"]:
             assert f["call_id"] == expected["call_id"], f["rule"]
