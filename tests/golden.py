@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from logcorr.parsers import expressway, sfb_snooper, sfb_uccapi, siptext  # noqa: E402
+from logcorr.parsers import REGISTRY  # noqa: E402
 from logcorr.parsers.base import SNIFF_BYTES, ParseContext  # noqa: E402
 from logcorr.schema import to_frame  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 KINDS = ("expressway", "sfb", "sip")
 # the log parsers of this module set, most specific first
-PARSERS = (expressway.PARSER, sfb_snooper.PARSER, sfb_uccapi.PARSER, siptext.PARSER)
+PARSERS = REGISTRY  # every parser: a sample must be sniffed by its own one only
 GOLDEN_COLUMNS = (
     "ts", "source", "host", "pos", "proto", "event", "direction", "src", "dst", "transport",
     "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",

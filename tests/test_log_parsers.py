@@ -10,7 +10,7 @@ import pytest
 
 import golden
 from logcorr import msdiag
-from logcorr.parsers import expressway, sfb_snooper, sfb_uccapi, siptext
+from logcorr.parsers import expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
 from logcorr.parsers.base import ParseContext
 from logcorr.schema import NAMES, to_frame
 
@@ -26,6 +26,7 @@ COUNTS = {
     "expressway/fixture-b2bua-legs-utctime.txt": (expressway, 10, 1),
     "expressway/fixture-syslog-variants.txt": (expressway, 7, 1),
     "expressway/share-ok-loggingsnapshot_expe01.txt": (expressway, 55, 0),
+    "expressway/share-ok-xconf_dump_expe01.txt": (xconfig, 15, 0),
     "sfb/fixture-client-uccapi.txt": (sfb_uccapi, 3, 1),
     "sfb/fixture-edge-diag-and-client-504.txt": (sfb_snooper, 2, 1),
     "sfb/fixture-client-uccapi-web-copy.txt": (sfb_uccapi, 1, 0),

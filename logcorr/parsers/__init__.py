@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from .base import SNIFF_BYTES, ParseContext, Parser
-from . import cms, expressway, pcap, sfb_snooper, sfb_uccapi, siptext
+from . import cms, expressway, pcap, sfb_snooper, sfb_uccapi, siptext, xconfig
 
 REGISTRY: tuple[Parser, ...] = (
     pcap.PARSER,
     expressway.PARSER,
+    xconfig.PARSER,
     sfb_snooper.PARSER,
     sfb_uccapi.PARSER,
     cms.PARSER,
