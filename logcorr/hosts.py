@@ -13,6 +13,7 @@ import pandas as pd
 
 EXPRESSWAY_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+;[^\n]*(?:egress-zone|proxy-call-id)=", re.M | re.I)
 SFB_AGENT = re.compile(r"^(?:User-Agent|Server): [^\n]*(?:UCCAPI|RTC/|Skype for Business|Lync)", re.M | re.I)
+CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
 BOTTOM_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+", re.M | re.I)
 
 
@@ -42,6 +43,12 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
             if ip and ip[0].isdigit():
                 vote(ip, role, 3)
                 names.setdefault(ip, r.host)
+    conf = events[events["event"] == "xconfiguration"]
+    for r in conf.itertuples():  # an Expressway's configuration names its own addresses
+        m = CONFIGURED_ADDRESS.match(r.summary)
+        if m:
+            vote(m.group(1), "Expressway", 3)
+            names.setdefault(m.group(1), r.host)
     stun = events[events["proto"] == "stun"]
     alloc = stun[stun["event"] == "Allocate Request"]
     for r in alloc.itertuples():

@@ -68,3 +68,11 @@ def test_two_captures_align_on_stun_transactions():
     got = {c.host: c for c in clocks.estimate(schema.to_frame(rows))}
     ref, other = (got["cms.pcap"], got["expe.pcap"]) if got["cms.pcap"].basis == "reference" else (got["expe.pcap"], got["cms.pcap"])
     assert abs(abs(other.offset_s) - 1.25) < 1e-6 and other.pairs == 5
+
+
+def test_an_expressway_configuration_names_its_address():
+    rows = [{"ts": None, "source": "expressway", "host": "expe01", "proto": "log", "event": "xconfiguration",
+             "summary": "Ethernet 1 IP V4 Address: 10.48.54.229"},
+            {"ts": T0, "source": "pcap", "host": "cap", "proto": "stun", "event": "Allocate Request",
+             "src": "10.48.54.230:40000", "dst": "10.48.54.229:3478"}]
+    assert hosts.roles(schema.to_frame(rows))["10.48.54.229"] == "Expressway-E expe01"
