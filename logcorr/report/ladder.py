@@ -21,7 +21,12 @@ class Ladder:
             events = events.assign(ts_aligned=events["ts"])
         self.events = events
         self.labels = labels
-        self.cited = {(e.file, e.pos): f for f in findings for e in f.evidence}
+        self.cited: dict[tuple, list] = {}
+        for f in findings:
+            for e in f.evidence:
+                marks = self.cited.setdefault((e.file, e.pos), [])
+                if f not in marks:
+                    marks.append(f)
         sip = events[(events["proto"] == "sip") & (events["call_id"] != "")]
         self.sip_rows = sip.groupby("call_id", sort=False).indices
         sip_index = sip.index
@@ -42,10 +47,10 @@ class Ladder:
             if key in drawn:
                 continue
             drawn.add(key)
-            f = self.cited.get((r.file, r.pos))
+            marks = self.cited.get((r.file, r.pos), [])
             out.append({"ts": r.ts_aligned, "from": src, "to": dst, "what": r.event,
                         "detail": _detail(r), "where": f"{r.file}:{r.pos}",
-                        "mark": f"{f.severity.upper()} {f.rule}" if f else ""})
+                        "mark": ", ".join(f"{f.severity.upper()} {f.rule}" for f in marks)})
         return out
 
 
