@@ -97,7 +97,8 @@ def build(events: pd.DataFrame) -> list[dict]:
     """All INVITE dialogs, presentation calls with their step list; sorted by start."""
     if "ts_aligned" not in events:
         events = events.assign(ts_aligned=events["ts"])
-    events = events.sort_values("ts_aligned", kind="stable")
+    # an event without a time cannot be placed in a flow (a SIP file that says no time at all)
+    events = events[events["ts_aligned"].notna()].sort_values("ts_aligned", kind="stable")
     sip_rows = _records(events[(events["proto"] == "sip") & (events["call_id"] != "")])
     stun = _Wire(_records(events[events["proto"] == "stun"]))
     captured = events[events["source"] == "pcap"]
