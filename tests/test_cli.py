@@ -149,3 +149,16 @@ def test_bad_tz_and_unwritable_report_are_one_line(tmp_path):
     blocker.write_text("x")
     r = logcorr("diagnose", EXAMPLE, "--xlsx", blocker / "r.xlsx", cwd=tmp_path)
     assert r.returncode == 2 and "cannot write the Excel report" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_rules_folder_replaces_a_shipped_rule_by_id(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    text = (REPO / "rules" / "presenter-rights.yaml").read_text()
+    (mine / "presenter-rights.yaml").write_text(text.replace("severity: error", "severity: warning", 1))
+    r = logcorr("diagnose", EXAMPLE, "--json", "--no-xlsx", "--rules", mine, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    found = {f["rule"]: f["severity"] for f in json.loads(r.stdout)["findings"]}
+    assert found["presenter-rights"] == "warning" and found["share-invite-rejected"] == "error"
+    listed = logcorr("rules", "list", "--rules", mine, cwd=tmp_path).stdout
+    assert re.search(r"presenter-rights\s+warning", listed)
