@@ -149,6 +149,9 @@ class Bundle:
 
     def _open_zip(self, name: str, path: Path, depth: int) -> None:
         with zipfile.ZipFile(path) as zf:
+            if "[Content_Types].xml" in zf.namelist():  # xlsx, docx, pptx: a document, not logs
+                self.skipped.append(Skipped(name, "an Office document, not read"))
+                return
             for info in zf.infolist():
                 if info.is_dir():
                     continue

@@ -140,3 +140,12 @@ def test_missing_path():
     with pytest.raises(IntakeError, match="no such file"):
         with Bundle(Path("/nonexistent/case.zip")):
             pass
+
+
+def test_office_documents_are_listed_not_opened(tmp_path):
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / "notes.xlsx").write_bytes(zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<x/>"}))
+    (tmp_path / "case" / "log").write_bytes(LOG)
+    with Bundle(tmp_path / "case") as b:
+        assert names(b) == ["case/log"]
+        assert [(s.name, s.reason) for s in b.skipped] == [("case/notes.xlsx", "an Office document, not read")]
