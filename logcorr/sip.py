@@ -220,7 +220,7 @@ def parse_sdp(text: str) -> Sdp:
         kind, value = line[0], line[2:]
         if kind == "m":
             parts = value.split()
-            port = int(parts[1].split("/")[0]) if len(parts) > 1 and parts[1].split("/")[0].isdigit() else None
+            port = decimal(parts[1].split("/")[0]) if len(parts) > 1 else None
             current = Media(kind=parts[0] if parts else "", port=port,
                             proto=parts[2] if len(parts) > 2 else "")
             sdp.media.append(current)
@@ -278,13 +278,26 @@ def parse_candidate(value: str) -> Candidate | None:
                 cand.typ = val.lower()
             elif key == "raddr":
                 cand.raddr = val
-            elif key == "rport" and val.isdigit():
-                cand.rport = int(val)
+            elif key == "rport" and decimal(val) is not None:
+                cand.rport = decimal(val)
             elif key == "tcptype":
                 cand.tcptype, cand.syntax = val.lower(), "rfc6544"
         return cand
     except (ValueError, IndexError):
         return None
+
+
+def decimal(text: str, max_digits: int = 9) -> int | None:
+    """The number written in ASCII digits (CSeq, Content-Length, a status code, a port), or None.
+
+    ``str.isdigit`` is not enough: it accepts ``²``, which ``int`` refuses, and Arabic-Indic
+    digits, which no SIP field uses; and ``int`` refuses more than 4300 digits. More than
+    ``max_digits`` digits is no such field either (and would not fit the event table's integers).
+    """
+    text = text.strip()
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def join_address(ip: str, port: int | str | None) -> str:
@@ -378,7 +391,7 @@ def split_messages(buf: bytes) -> tuple[list[bytes], bytes]:
             break
         head = buf[pos : m.start()]
         cl = _CONTENT_LENGTH.search(head)
-        length = int(cl.group(1)) if cl else 0
+        length = 0 if not cl else int(cl.group(1)) if len(cl.group(1)) <= 9 else MAX_BODY_BYTES + 1
         if length > MAX_BODY_BYTES:
             out.append(buf[pos:])
             pos = n

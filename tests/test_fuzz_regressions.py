@@ -1,10 +1,14 @@
 """Inputs found by fuzzing that once raised instead of being skipped, minimised; one test each."""
+import datetime as dt
 import io
 import random
 import tarfile
 import zipfile
 
+from logcorr import calls, msdiag, schema, sip
 from logcorr.bundle import Bundle
+from logcorr.parsers import REGISTRY
+from logcorr.parsers.base import ParseContext
 
 LOG = b"Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : call 1: ending\n"
 
@@ -102,3 +106,85 @@ def test_tar_member_time_out_of_range(tmp_path):
     times = {m.name.rsplit("!", 1)[1]: m.mtime for m in members}
     assert times["far.log"] is None and times["past.log"] is None
     assert times["now.log"].year == 2026
+
+
+# -- time stamps the event table cannot hold, impossible dates -------------------------------------
+def _parse(kind: str, text: str, tz=None):
+    ctx = ParseContext(file="f")
+    if tz is not None:
+        ctx.tz, ctx.tz_assumed = tz, False
+    parser = next(p for p in REGISTRY if p.name == kind and p.sniff(text.encode()))
+    events = list(parser.parse(io.BytesIO(text.encode()), ctx))
+    schema.to_frame(events)  # the table takes every event
+    return events, ctx
+
+
+def test_cms_event_log_line_with_an_impossible_date():
+    good = "2017-02-21  17:48:54.883  Warning  call 38: ICE failure 4 (x)\n"
+    events, ctx = _parse("cms", good + good.replace("02-21", "13-45") + good.replace("2017", "0016"))
+    assert len(events) == 1 and ctx.skip_reasons["impossible date"] == 2
+
+
+def test_expressway_times_past_2262_and_a_fraction_that_is_no_number():
+    line = ('2020-11-18T19:55:58Z expe02 tvcs: UTCTime="2020-11-18 19:55:58,980" Module="network.tcp" '
+            'Level="INFO": Detail="TCP Connecting" Src-ip="10.0.0.9" Src-port="5060"\n')
+    text = (line + line.replace('"2020', '"2417')  # UTCTime out of range: the prefix's time
+            + line.replace('2020-11-18T19:55:58Z', '9999-12-31T23:59:58').replace(  # overflows
+                'UTCTime="2020-11-18 19:55:58,980" ', "")
+            + line.replace(",980", ",9\u00b28"))  # the fraction is dropped, not the record
+    events, ctx = _parse("expressway", text, tz=dt.timezone(dt.timedelta(hours=-5)))
+    assert [e["ts"].year for e in events] == [2020, 2020, 2020]
+    assert ctx.skip_reasons == {"no usable time stamp (no UTCTime, no year)": 1}
+
+
+def test_sfb_stamps_outside_the_table():
+    head = "TL_INFO(TF_DIAG) [0]0A1C.0B24::11/24/2026-14:52:54.102.0006139A (SIPStack,x)$$begin_record\n"
+    record = head + "LogType: diagnostic\nText: x\n$$end_record\n"
+    events, ctx = _parse("sfb", record + record.replace("2026", "2826"))
+    assert len(events) == 1 and ctx.skip_reasons["bad time stamp"] == 1
+    packet = ("11/21/{y}|13:58:57.019 998:9AC INFO  :: Data Received - 10.0.0.9:5061 (To Local Address: "
+              "10.0.0.1:20323) 30 bytes:\nSIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\n\r\n"
+              "11/21/{y}|13:58:57.020 998:9AC INFO  :: End of Data Received\n")
+    events, ctx = _parse("sfb", packet.format(y="2016") + packet.format(y="0001"),
+                         tz=dt.timezone(dt.timedelta(hours=5)))
+    assert len(events) == 1 and ctx.skip_reasons["bad time stamp"] == 1
+
+
+def test_sngrep_stamp_in_year_one_read_in_a_zone_east_of_utc():
+    text = "0001/01/01 00:00:01.000000 10.0.0.1:5060 -> 10.0.0.2:5060\nOPTIONS sip:a SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n"
+    events, _ = _parse("sip", text, tz=dt.timezone(dt.timedelta(hours=1)))
+    assert len(events) == 1 and events[0]["ts"] is None
+
+
+# -- numbers -------------------------------------------------------------------------------------
+def test_numbers_that_str_isdigit_accepts_and_int_refuses():
+    assert sip.decimal("\u00b2") is None and sip.decimal("\u0663") is None
+    assert sip.decimal("9" * 5000) is None and sip.decimal(" 70 ") == 70
+    sdp = sip.parse_sdp("v=0\r\nm=audio \u00b2 RTP/AVP 0\r\na=candidate:1 1 UDP 1 10.0.0.1 5000 typ host rport \u00b2\r\n")
+    assert sdp.media[0].port is None and sdp.media[0].candidates[0].rport is None
+    assert calls._num("\u00b2") == -1 and calls._num("12") == 12
+
+
+def test_content_length_of_thousands_of_digits():
+    messages, rest = sip.split_messages(b"INVITE sip:a SIP/2.0\r\nl: " + b"9" * 5000 + b"\r\n\r\nbody")
+    assert len(messages) == 1 and rest == b""  # handed back whole, to be refused by the caller
+    trace = ("Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : SIP trace: connection 1: "
+             "incoming SIP TLS data from 10.0.0.9:5061, size 100:\n"
+             "Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : SIP trace: {}\n")
+    lines = ["OPTIONS sip:a SIP/2.0", "Content-Length: \u00b2", "", "x"]
+    events, _ = _parse("cms", "".join(trace.format(l) if i == 0 else trace.split("\n", 1)[1].format(l)
+                                      for i, l in enumerate(lines)))
+    assert [e["event"] for e in events] == ["OPTIONS"]
+
+
+def test_response_code_too_long_for_the_table():
+    line = ('2020-11-18T19:55:58Z expe02 tvcs: UTCTime="2020-11-18 19:55:58,980" Event="Call Rejected" '
+            'Response-code="{}" Level="1"\n')
+    events, _ = _parse("expressway", line.format("404") + line.format("9" * 30) + line.format("\u00b2"))
+    assert [e["status"] for e in events] == [404, None, None]
+
+
+def test_icewarn_of_thousands_of_digits():
+    assert msdiag.describe('ICEWarn="' + "9" * 5000 + '"') == ""
+    assert msdiag.describe('ICEWarn="0x' + "f" * 100000 + '"') == ""
+    assert msdiag.describe('ICEWarn="0x200"') == "ICEWarn 0x200: TCP allocate on TURN failed"

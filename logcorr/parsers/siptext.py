@@ -20,7 +20,7 @@ import re
 from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sip"
 MAX_MESSAGE_LINES = 20000
@@ -106,7 +106,7 @@ class SipTextParser:
                                 int((frac or "0")[:6].ljust(6, "0")))
         except ValueError:
             return None
-        return local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+        return utc(local, ctx.tz)
 
     @staticmethod
     def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
