@@ -3,10 +3,12 @@ import datetime as dt
 import io
 import random
 import tarfile
+import time
 import zipfile
 
 from logcorr import calls, msdiag, schema, sip
 from logcorr.bundle import Bundle
+from logcorr.capture.tcp import Half
 from logcorr.parsers import REGISTRY
 from logcorr.parsers.base import ParseContext
 
@@ -188,3 +190,36 @@ def test_icewarn_of_thousands_of_digits():
     assert msdiag.describe('ICEWarn="' + "9" * 5000 + '"') == ""
     assert msdiag.describe('ICEWarn="0x' + "f" * 100000 + '"') == ""
     assert msdiag.describe('ICEWarn="0x200"') == "ICEWarn 0x200: TCP allocate on TURN failed"
+
+
+# -- speed: inputs that once made a parser quadratic -----------------------------------------------
+def test_sip_text_of_many_start_line_like_lines_is_linear():
+    text = "OPTIONS sip:a SIP/2.0\r\n" + "SIP/2.0 200 OK\r\n" * 19990  # was 24 s, each line rescanned
+    started = time.perf_counter()
+    _, ctx = _parse("sip", text)
+    assert time.perf_counter() - started < 2
+    assert ctx.skipped == 1  # one message, too long
+
+
+def _feed_blocks(blocks: int, reverse: bool) -> tuple[Half, float]:
+    half = Half("a", "b")
+    half.start(0)
+    started = time.perf_counter()
+    for block in range(blocks):  # 511 segments waiting behind the first one of their block
+        base = block * 512
+        order = range(511, 0, -1) if reverse else range(1, 512)
+        if not reverse:
+            half.push(base, b"\xff", frame=0, ts=None)
+        for i in order:
+            half.push(base + i, bytes([i % 251]), frame=i, ts=None)
+        if reverse:
+            assert half.push(base, b"\xff", frame=0, ts=None)
+    return half, time.perf_counter() - started
+
+
+def test_tcp_segments_in_reverse_order_drain_in_linear_time():
+    half, reverse = _feed_blocks(80, reverse=True)  # was a rescan of the store per segment
+    _, in_order = _feed_blocks(80, reverse=False)
+    assert reverse < 10 * in_order + 0.1
+    assert len(half.buf) == 80 * 512 and not half.ooo
+    assert bytes(half.buf[:4]) == b"\xff\x01\x02\x03" and half.frame_at(3) == (3, None)
