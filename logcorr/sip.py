@@ -154,6 +154,7 @@ def parse_message(text: str) -> SipMessage:
     else:
         msg.defects.append("start line is not SIP")
     i = 1
+    folded: dict[int, list[str]] = {}  # header index -> its continuation lines, joined at the end
     for i in range(1, len(lines) + 1):
         if i == len(lines):
             break
@@ -161,14 +162,16 @@ def parse_message(text: str) -> SipMessage:
         if not line.strip():
             break
         if line[0] in " \t" and msg.headers:  # folded continuation (RFC 3261 7.3.1)
-            name, value = msg.headers[-1]
-            msg.headers[-1] = (name, f"{value} {line.strip()}")
+            folded.setdefault(len(msg.headers) - 1, []).append(line.strip())
             continue
         name, sep, value = line.partition(":")
         if not sep or not name.strip() or " " in name.strip():
             msg.defects.append(f"not a header: {line[:60]!r}")
             continue
         msg.headers.append((canonical_header(name), value.strip()))
+    for index, more in folded.items():
+        name, value = msg.headers[index]
+        msg.headers[index] = (name, " ".join([value, *more]))
     msg.body = "\n".join(l.rstrip("\r") for l in lines[i + 1 :]) if i < len(lines) else ""
     if msg.status is not None:
         msg.method = msg.cseq[1]
