@@ -232,3 +232,20 @@ def test_many_folded_header_lines_are_joined_once():
     started = time.perf_counter()
     value = sip.parse_message(long).header("X-Long")
     assert time.perf_counter() - started < 2 and len(value) == 1 + 7 * 200_000
+
+
+def test_sip_over_tcp_in_one_byte_segments_is_linear():
+    from capture_build import ethernet, ipv4, pcap_file, tcp
+
+    message = b"OPTIONS sip:a SIP/2.0\r\nCSeq: 1 OPTIONS\r\nX-Pad: " + b"a" * 20000 + b"\r\nContent-Length: 3\r\n\r\nabc"
+    stream = message * 2
+    packets = [ipv4("10.0.0.1", "10.0.0.2", 6, tcp(1000, 5061, 99, "S")),
+               ipv4("10.0.0.1", "10.0.0.2", 6, tcp(1000, 5061, 100, "A", stream[:40]))]
+    packets += [ipv4("10.0.0.1", "10.0.0.2", 6, tcp(1000, 5061, 100 + i, "A", stream[i:i + 1]))
+                for i in range(40, len(stream))]
+    data = pcap_file([(1795000000_000000 + i, ethernet(p)) for i, p in enumerate(packets)])
+    started = time.perf_counter()  # was 6 s: the buffer copied and searched again per byte
+    events = list(REGISTRY[0].parse(io.BytesIO(data), ParseContext(file="c.pcap")))
+    assert time.perf_counter() - started < 4
+    assert [e["event"] for e in events] == ["open", "OPTIONS", "OPTIONS"]
+    assert [e["pos"] for e in events[1:]] == [2, 3 + len(message) - 40]  # frame of the first byte
