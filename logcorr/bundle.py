@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import lzma
 import os
 import shutil
 import stat
@@ -25,6 +26,15 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 CHUNK = 1024 * 1024
+
+# What the standard library's archive readers raise on damaged bytes. Beside their own errors,
+# zipfile decodes member names it is told are UTF-8 (UnicodeDecodeError), refuses unknown format
+# versions and methods (NotImplementedError), and LZMA members or .tar.xz streams fail with
+# LZMAError, which is none of the others.
+DAMAGE = (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, zlib.error,
+          lzma.LZMAError, NotImplementedError, UnicodeDecodeError)
+# A file time outside these years is damage, not a time (the event table ends in 2262).
+PLAUSIBLE_YEARS = (1970, 2261)
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ class Bundle:
                 self._open_gzip(name, path, mtime, depth + 1)
         except Refused as e:
             self.skipped.append(Skipped(name, str(e)))
-        except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error) as e:
+        except DAMAGE as e:
             self.skipped.append(Skipped(name, f"damaged {kind} archive: {e}"))
 
     def _open_zip(self, name: str, path: Path, depth: int) -> None:
@@ -153,7 +163,7 @@ class Bundle:
                 self.skipped.append(Skipped(name, "an Office document, not read"))
                 return
             for info in zf.infolist():
-                if info.is_dir():
+                if info.filename.endswith("/"):  # a folder (an empty name is refused below)
                     continue
                 inner = f"{name}!{info.filename}"
                 try:
@@ -169,7 +179,7 @@ class Bundle:
                 except Refused as e:
                     self.skipped.append(Skipped(inner, str(e)))
                     continue
-                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+                except DAMAGE as e:
                     self.skipped.append(Skipped(inner, f"damaged member: {e}"))
                     continue
                 self._take(inner, out, mtime, depth)
@@ -195,8 +205,7 @@ class Bundle:
                 except Refused as e:
                     self.skipped.append(Skipped(inner, str(e)))
                     continue
-                mtime = dt.datetime.fromtimestamp(info.mtime, dt.timezone.utc) if info.mtime else None
-                self._take(inner, out, mtime, depth)
+                self._take(inner, out, _epoch_time(info.mtime) if info.mtime else None, depth)
 
     def _open_gzip(self, name: str, path: Path, mtime: dt.datetime | None, depth: int) -> None:
         inner_name = name.rsplit("!", 1)[-1]
@@ -259,7 +268,7 @@ def _gzip_holds_tar(path: Path) -> bool:
 def _is_tarfile(path: Path) -> bool:
     try:
         return tarfile.is_tarfile(path)
-    except (OSError, tarfile.TarError):
+    except DAMAGE:
         return False
 
 
@@ -277,9 +286,19 @@ def _rel(top: Path, p: Path) -> str:
 
 def _file_mtime(p: Path) -> dt.datetime | None:
     try:
-        return dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc)
+        return _epoch_time(p.stat().st_mtime)
     except OSError:
         return None
+
+
+def _epoch_time(seconds: float) -> dt.datetime | None:
+    """A file time given in seconds since 1970 (tar headers, the file system), or None when it
+    is implausible: a tar header may say anything, up to years past 9999."""
+    try:
+        t = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return t if PLAUSIBLE_YEARS[0] <= t.year <= PLAUSIBLE_YEARS[1] else None
 
 
 def _zip_time(t: tuple) -> dt.datetime | None:

@@ -247,7 +247,8 @@ def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) 
 
 
 def _num(value: str) -> int:
-    return int(value) if str(value).isdigit() else -1
+    number = sip.decimal(str(value), max_digits=12)
+    return -1 if number is None else number
 
 
 def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None:

@@ -30,12 +30,20 @@ ICE_WARNING_FLAGS: dict[int, str] = {
 ICEWARN = re.compile(r"ICEWarn\s*=\s*[\"\u201c\u201d\u2033']?\s*(0x[0-9A-Fa-f]+|\d+)", re.IGNORECASE)
 
 
+MAX_TOKEN = 20  # digits of a 64-bit number and then some; the flags are 32 bits
+
+
 def icewarn_value(text: str) -> int | None:
-    """The ICEWarn number in a header value (or any text holding one), or None."""
+    """The ICEWarn number in a header value (or any text holding one), or None.
+
+    A number of more than :data:`MAX_TOKEN` digits is no flag word: it is not read (``int`` would
+    refuse 4300 decimal digits, and naming every bit of a huge hex number would take forever)."""
     m = ICEWARN.search(text)
     if not m:
         return None
     token = m.group(1)
+    if len(token) > MAX_TOKEN:
+        return None
     return int(token, 16) if token.lower().startswith("0x") else int(token)
 
 

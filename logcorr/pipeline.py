@@ -89,7 +89,7 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     results = list(_run(jobs, sum(m.size for m, _ in chosen)))
     stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if p.name not in YEARLESS
               for r in recs if r.get("ts") is not None]
-    latest = pd.Timestamp(max(stamps)).to_pydatetime() if stamps else None
+    latest = pd.Timestamp(max(stamps)).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
     for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
         mtime = member.mtime
         if parser.name in YEARLESS and latest is not None and \

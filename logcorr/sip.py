@@ -154,6 +154,7 @@ def parse_message(text: str) -> SipMessage:
     else:
         msg.defects.append("start line is not SIP")
     i = 1
+    folded: dict[int, list[str]] = {}  # header index -> its continuation lines, joined at the end
     for i in range(1, len(lines) + 1):
         if i == len(lines):
             break
@@ -161,14 +162,16 @@ def parse_message(text: str) -> SipMessage:
         if not line.strip():
             break
         if line[0] in " \t" and msg.headers:  # folded continuation (RFC 3261 7.3.1)
-            name, value = msg.headers[-1]
-            msg.headers[-1] = (name, f"{value} {line.strip()}")
+            folded.setdefault(len(msg.headers) - 1, []).append(line.strip())
             continue
         name, sep, value = line.partition(":")
         if not sep or not name.strip() or " " in name.strip():
             msg.defects.append(f"not a header: {line[:60]!r}")
             continue
         msg.headers.append((canonical_header(name), value.strip()))
+    for index, more in folded.items():
+        name, value = msg.headers[index]
+        msg.headers[index] = (name, " ".join([value, *more]))
     msg.body = "\n".join(l.rstrip("\r") for l in lines[i + 1 :]) if i < len(lines) else ""
     if msg.status is not None:
         msg.method = msg.cseq[1]
@@ -220,7 +223,7 @@ def parse_sdp(text: str) -> Sdp:
         kind, value = line[0], line[2:]
         if kind == "m":
             parts = value.split()
-            port = int(parts[1].split("/")[0]) if len(parts) > 1 and parts[1].split("/")[0].isdigit() else None
+            port = decimal(parts[1].split("/")[0]) if len(parts) > 1 else None
             current = Media(kind=parts[0] if parts else "", port=port,
                             proto=parts[2] if len(parts) > 2 else "")
             sdp.media.append(current)
@@ -278,13 +281,26 @@ def parse_candidate(value: str) -> Candidate | None:
                 cand.typ = val.lower()
             elif key == "raddr":
                 cand.raddr = val
-            elif key == "rport" and val.isdigit():
-                cand.rport = int(val)
+            elif key == "rport" and decimal(val) is not None:
+                cand.rport = decimal(val)
             elif key == "tcptype":
                 cand.tcptype, cand.syntax = val.lower(), "rfc6544"
         return cand
     except (ValueError, IndexError):
         return None
+
+
+def decimal(text: str, max_digits: int = 9) -> int | None:
+    """The number written in ASCII digits (CSeq, Content-Length, a status code, a port), or None.
+
+    ``str.isdigit`` is not enough: it accepts ``²``, which ``int`` refuses, and Arabic-Indic
+    digits, which no SIP field uses; and ``int`` refuses more than 4300 digits. More than
+    ``max_digits`` digits is no such field either (and would not fit the event table's integers).
+    """
+    text = text.strip()
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def join_address(ip: str, port: int | str | None) -> str:
@@ -378,7 +394,7 @@ def split_messages(buf: bytes) -> tuple[list[bytes], bytes]:
             break
         head = buf[pos : m.start()]
         cl = _CONTENT_LENGTH.search(head)
-        length = int(cl.group(1)) if cl else 0
+        length = 0 if not cl else int(cl.group(1)) if len(cl.group(1)) <= 9 else MAX_BODY_BYTES + 1
         if length > MAX_BODY_BYTES:
             out.append(buf[pos:])
             pos = n

@@ -43,6 +43,7 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
+from logcorr import sip
 from logcorr.capture import link, sipwire, stun
 from logcorr.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half, seq_diff
 
@@ -498,6 +499,18 @@ class Decoder:
                 half.consume(2 + length)
 
     def parse_sip(self, half: Half) -> None:
+        # A message arriving in many small segments: until its header block or its body is
+        # whole, nothing can be framed, and the buffer is neither copied nor searched again
+        # from its start (which made a stream of 1-byte segments quadratic).
+        waiting = half.counters.get("sip_waiting")
+        if waiting is not None and waiting[0] == half.base:
+            _, need, searched = waiting
+            buf = half.buf
+            if need and len(buf) < need:
+                return
+            if not need and len(buf) <= sip.MAX_HEADER_BYTES and not sipwire.header_end_after(buf, searched):
+                half.counters["sip_waiting"] = (half.base, 0, len(buf))
+                return
         data = bytes(half.buf)
         messages, rest = sipwire.split(data)
         pos = 0
@@ -511,6 +524,7 @@ class Decoder:
                 self.warn(frame, f"TCP {half.src} -> {half.dst}: {len(message)} bytes that are not SIP skipped")
                 half.mode = "unknown"
         half.consume(len(data) - len(rest))
+        half.counters["sip_waiting"] = (half.base, *sipwire.waiting_for(rest)) if rest else None
 
 
 def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterator[dict]:

@@ -40,6 +40,23 @@ def split(buf: bytes) -> tuple[list[bytes], bytes]:
     return sip.split_messages(buf)
 
 
+def waiting_for(rest: bytes) -> tuple[int, int]:
+    """What the message waiting in ``rest`` (as :func:`split` left it) needs before :func:`split`
+    can say more: ``(length, 0)`` when its header block is whole and it ends at ``length``, else
+    ``(0, len(rest))``, the bytes already searched for the blank line ending the header block."""
+    m = sip._HEADER_END.search(rest)
+    if not m:
+        return 0, len(rest)
+    cl = sip._CONTENT_LENGTH.search(rest, 0, m.start())
+    return m.end() + (int(cl.group(1)) if cl else 0), 0
+
+
+def header_end_after(buf: bytes | bytearray, searched: int) -> bool:
+    """Does a blank line (``\n\n`` or ``\n\r\n``) end in ``buf`` past its first ``searched``
+    bytes? Searched in place: no copy of the buffer."""
+    return buf.find(b"\n\n", max(searched - 1, 0)) >= 0 or buf.find(b"\n\r\n", max(searched - 2, 0)) >= 0
+
+
 def fields(raw: bytes) -> dict | None:
     """Event columns of one SIP message, or ``None`` when the bytes are not SIP."""
     text = raw.decode("utf-8", "replace")

@@ -120,18 +120,32 @@ class Half:
         self.next_seq = (self.next_seq + len(payload)) % SEQ_MOD
 
     def _drain(self) -> None:
-        progress = True
-        while progress and self.ooo:
+        """Append the waiting segments that have become contiguous.
+
+        The segment starting exactly at ``next_seq`` is found by its key, so segments that
+        arrived in reverse order drain in linear time; a pass over the whole store is needed only
+        for segments that overlap bytes already taken (retransmissions with other boundaries).
+        """
+        ooo = self.ooo
+        while ooo:
+            seq = self.next_seq
+            if seq in ooo:
+                payload, frame, ts = ooo.pop(seq)
+                self.ooo_bytes -= len(payload)
+                self._append(payload, frame, ts)
+                continue
             progress = False
-            for seq in list(self.ooo):
+            for seq in list(ooo):
                 d = seq_diff(seq, self.next_seq)
                 if d > 0:
                     continue
-                payload, frame, ts = self.ooo.pop(seq)
+                payload, frame, ts = ooo.pop(seq)
                 self.ooo_bytes -= len(payload)
                 if d + len(payload) > 0:
                     self._append(payload[-d:] if d else payload, frame, ts)
                 progress = True
+            if not progress:
+                return
 
     def skip_hole(self, frame: int) -> None:
         """Give up the bytes missing before the earliest waiting segment; report the hole."""

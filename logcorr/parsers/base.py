@@ -23,6 +23,11 @@ MAX_CONSECUTIVE_FAILURES = 200  # a text file that fails this often in a row is 
 MAX_WARNINGS_KEPT = 50  # per file, the first ones are kept verbatim; all are counted
 
 
+# The event table keeps times in nanoseconds, which pandas can hold from 1677-09-21 to 2262-04-11:
+# a stamp outside these bounds is damage, and its record is skipped.
+EARLIEST = dt.datetime(1678, 1, 1, tzinfo=dt.timezone.utc)
+LATEST = dt.datetime(2262, 1, 1, tzinfo=dt.timezone.utc)
+
 # BSD syslog month names (RFC 3164), shared by the syslog-style parsers
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -68,6 +73,18 @@ class ParseContext:
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
+
+
+def utc(stamp: dt.datetime, tz: dt.tzinfo | None = None) -> dt.datetime | None:
+    """``stamp`` in UTC: a naive stamp is read in ``tz``. None when the event table cannot hold it
+    (see :data:`EARLIEST`), which includes years 1 and 9999 whose conversion overflows."""
+    try:
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=tz or dt.timezone.utc)
+        value = stamp if stamp.tzinfo is dt.timezone.utc else stamp.astimezone(dt.timezone.utc)
+    except OverflowError:
+        return None
+    return value if EARLIEST <= value < LATEST else None
 
 
 def zone(name: str | None) -> tuple[dt.tzinfo, bool]:

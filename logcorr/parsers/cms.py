@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
 from .. import sip
-from .base import MONTH_PATTERN, MONTHS, ParseContext
+from .base import MONTH_PATTERN, MONTHS, ParseContext, utc
 
 name = "cms"
 
@@ -113,9 +113,9 @@ class _Trace:
         else:
             low = text[:16].lower()
             if low.startswith("content-length:") or low.startswith("l:"):
-                value = text.split(":", 1)[1].strip()
-                if value.isdigit():
-                    self.content_length = int(value)
+                value = sip.decimal(text.split(":", 1)[1])
+                if value is not None:
+                    self.content_length = value
 
     @property
     def complete(self) -> bool:
@@ -137,7 +137,8 @@ class _Clock:
 
         self._last: tuple | None = None  # consecutive lines mostly share one stamp (a SIP trace)
 
-    def stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime:
+    def stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime | None:
+        """The stamp in UTC, or None for an impossible date (30 Feb, hour 25)."""
         key = (mon, day, h, m, s, frac)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
@@ -145,15 +146,16 @@ class _Clock:
         self._last = (key, value)
         return value
 
-    def _stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime:
+    def _stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime | None:
         year = self.year
         if self.ref is not None:
             year = self.ref.year - (1 if mon > self.ref.month else 0)
         us = int(frac.ljust(6, "0")[:6]) if frac else 0
-        local = dt.datetime(year, mon, day, h, m, s, us)
-        if self.tz is dt.timezone.utc:
-            return local.replace(tzinfo=dt.timezone.utc)
-        return local.replace(tzinfo=self.tz).astimezone(dt.timezone.utc)
+        try:
+            local = dt.datetime(year, mon, day, h, m, s, us)
+        except ValueError:
+            return None
+        return utc(local, self.tz)
 
 
 def _split_records(line: str, pattern: re.Pattern) -> list[str]:
@@ -197,7 +199,11 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
                 for rec in _split_records(line, JOINED_EVENTLOG):
                     e2 = EVENTLOG_RECORD.match(rec)
                     if e2:
-                        yield _eventlog_record(e2, rec, lineno, ctx, base)
+                        event = _eventlog_record(e2, rec, lineno, ctx, base)
+                        if event is None:
+                            ctx.skip(lineno, "impossible date")
+                        else:
+                            yield event
                 continue
             ctx.skip(lineno, "not a CMS log line")
     for host in list(pending):
@@ -205,10 +211,9 @@ def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
 
 
 def _syslog_record(m, line, lineno, ctx, clock, pending, local_of, flush, base) -> Iterator[dict]:
-    try:
-        ts = clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
-                         int(m.group("m")), int(m.group("s")), m.group("frac"))
-    except ValueError:
+    ts = clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
+                     int(m.group("m")), int(m.group("s")), m.group("frac"))
+    if ts is None:
         ctx.skip(lineno, "impossible date")
         return
     host, tag, body = m.group("host"), m.group("tag"), m.group("body")
@@ -298,14 +303,18 @@ def _log_key(tag: str, message: str) -> str:
     return "message"
 
 
-def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> dict:
+def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> dict | None:
+    """The event of a WebAdmin event-log line; None when its date is impossible."""
     y, mo, d = (int(x) for x in e.group("date").split("-"))
     h, mi, s = (int(x) for x in e.group("time").split(":"))
     frac = e.group("frac")
     us = int(frac.ljust(6, "0")[:6]) if frac else 0
-    local = dt.datetime(y, mo, d, h, mi, s, us)
-    ts = local.replace(tzinfo=dt.timezone.utc) if ctx.tz is dt.timezone.utc else \
-        local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+    try:
+        ts = utc(dt.datetime(y, mo, d, h, mi, s, us), ctx.tz)
+    except ValueError:
+        return None
+    if ts is None:
+        return None
     if ctx.tz_assumed:
         ctx.note("CMS event-log lines carry no time zone; UTC assumed (use --tz to say otherwise)")
     message = e.group("msg").strip()

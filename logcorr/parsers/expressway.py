@@ -49,7 +49,7 @@ from typing import BinaryIO, Iterator
 
 from logcorr import sip
 from logcorr.scrape import unjoin_sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext, utc
 
 NAME = "expressway"
 PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
@@ -113,7 +113,8 @@ def _offset(text: str | None, ctx: ParseContext) -> dt.tzinfo:
 
 
 def utc_time(value: str) -> dt.datetime | None:
-    """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime."""
+    """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime; None when
+    it is not a time the event table can hold."""
     v = value.strip()
     try:
         base = dt.datetime(int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]),
@@ -122,9 +123,9 @@ def utc_time(value: str) -> dt.datetime | None:
         return None
     if len(v) > 20 and v[19] in ",.":
         frac = v[20:26]
-        if frac.isdigit():
+        if frac.isascii() and frac.isdigit():
             base = base.replace(microsecond=_ms(frac))
-    return base
+    return utc(base)
 
 
 def _slug(text: str) -> str:
@@ -208,9 +209,8 @@ class ExpresswayParser:
         else:
             y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
         try:
-            ts = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
-                             tzinfo=_offset(off, ctx))
-            ts = ts.astimezone(dt.timezone.utc)
+            ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
+                                 tzinfo=_offset(off, ctx)))
         except ValueError:
             ts = None
         program = ""
@@ -379,7 +379,7 @@ class _State:
         event = dict(base, proto="log", event=key, direction="", src=src, dst=dst,
                      transport=_transport(f.get("Protocol", "")), call_id=call_id,
                      reason=f.get("Reason", "") or f.get("Detail", ""),
-                     status=int(status) if status.isdigit() else None,
+                     status=sip.decimal(status),
                      summary=" ".join(parts), raw=_raw(rec))
         self._emit(event)
 
@@ -472,7 +472,7 @@ def info_fields(detail: str) -> dict | None:
     if not method:
         return None
     code = d.get("Code", "")
-    status = int(code) if code.isdigit() else None
+    status = sip.decimal(code)
     event = f"{status} {method}" if status is not None else method
     target = d.get("Request-URI", "") or d.get("To", "")
     summary = f"{method} {target}" if status is None else f"{status} ({method})"

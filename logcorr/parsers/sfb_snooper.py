@@ -34,7 +34,7 @@ from typing import BinaryIO, Iterator
 from logcorr import msdiag, sip
 from logcorr.scrape import unjoin_sip
 from logcorr.parsers import sfb_uccapi
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"
@@ -140,8 +140,8 @@ class SnooperParser:
     def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
         level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
         try:
-            ts = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
-                             int(frac[:6].ljust(6, "0")), tzinfo=dt.timezone.utc)
+            ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                                 int(frac[:6].ljust(6, "0")), tzinfo=dt.timezone.utc))
         except ValueError:
             ts = None
         return _Record(lineno, ts, level, flag, _host(instance), comp.strip())

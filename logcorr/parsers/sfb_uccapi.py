@@ -26,7 +26,7 @@ from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
 from logcorr.scrape import unjoin_sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sfb"
 MAX_PACKET_LINES = 20000
@@ -157,7 +157,7 @@ class Reader:
                                 int(frac[:6].ljust(6, "0")))
         except ValueError:
             return None
-        return local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+        return utc(local, ctx.tz)
 
     @staticmethod
     def _finish(p: _Packet, ctx: ParseContext) -> Iterator[dict]:

@@ -20,7 +20,7 @@ import re
 from typing import BinaryIO, Iterator
 
 from logcorr import msdiag, sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sip"
 MAX_MESSAGE_LINES = 20000
@@ -55,7 +55,10 @@ class SipTextParser:
         return sniff(head)
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        current: dict | None = None  # {"pos", "ts", "src", "dst", "lines"}
+        # {"pos", "ts", "src", "dst", "lines", "ended"}; a new start line begins a new message
+        # once this one's header block is over ("ended": a blank line was seen, kept as a flag so
+        # a message of many start-line-like lines is not scanned again at each of them)
+        current: dict | None = None
         header: dict | None = None
         failures = 0
         for lineno, raw in enumerate(stream, 1):
@@ -67,12 +70,12 @@ class SipTextParser:
                     current = None
                 header = {"ts": self._time(h, ctx), "src": h.group(8), "dst": h.group(9)}
                 continue
-            if _start_line(line) and (current is None or self._ended(current)):
+            if _start_line(line) and (current is None or current["ended"]):
                 if current is not None:
                     yield from self._finish(current, ctx)
                 meta = header or {"ts": ctx.mtime, "src": "", "dst": ""}
                 header = None
-                current = dict(meta, pos=lineno, lines=[line])
+                current = dict(meta, pos=lineno, lines=[line], ended=False)
                 failures = 0
                 continue
             if current is not None:
@@ -81,6 +84,8 @@ class SipTextParser:
                     current = None
                     continue
                 current["lines"].append(line)
+                if not line.strip():  # the header block is over
+                    current["ended"] = True
                 if len(current["lines"]) > MAX_MESSAGE_LINES:
                     ctx.skip(current["pos"], "message too long")
                     current = None
@@ -94,11 +99,6 @@ class SipTextParser:
             yield from self._finish(current, ctx)
 
     @staticmethod
-    def _ended(current: dict) -> bool:
-        """A new start line begins a new message once this one's header block is over."""
-        return any(not l.strip() for l in current["lines"])
-
-    @staticmethod
     def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:
         y, mo, d, hh, mi, ss, frac = h.groups()[:7]
         try:
@@ -106,7 +106,7 @@ class SipTextParser:
                                 int((frac or "0")[:6].ljust(6, "0")))
         except ValueError:
             return None
-        return local.replace(tzinfo=ctx.tz).astimezone(dt.timezone.utc)
+        return utc(local, ctx.tz)
 
     @staticmethod
     def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
