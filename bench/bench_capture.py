@@ -177,8 +177,8 @@ def generate(path: Path, packets: int, seed: int = 1) -> dict:
 # -- running the decoders ------------------------------------------------------------------------
 def decode_only(path: str) -> None:
     """Child process: decode, print event count, seconds and peak memory."""
-    from logcorr.parsers.base import ParseContext
-    from logcorr.parsers.pcap import PARSER
+    from logcorr.events.parsers.base import ParseContext
+    from logcorr.events.parsers.pcap import PARSER
 
     t0 = time.perf_counter()
     c0 = time.process_time()

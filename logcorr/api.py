@@ -7,11 +7,11 @@ from typing import Sequence
 
 import pandas as pd
 
-from . import calls as calls_stage
-from . import clocks as clock_stage
-from . import hosts
-from .pipeline import ReadResult, read_bundle
-from .redact import Redactor
+from .calls import flow as calls_stage
+from .calls import clocks as clock_stage
+from .calls import hosts
+from .events.read import ReadResult, read_bundle
+from .report.redact import Redactor
 from .rules import Finding, RuleSet, default_rules_dir, evaluate, load_rules
 
 SEVERITIES = ("info", "warning", "error")

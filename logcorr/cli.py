@@ -168,7 +168,7 @@ def rules_check(
 
 def main() -> None:
     """Entry point: run the app and turn every error into one line and exit code 2."""
-    from .bundle import IntakeError
+    from .intake.archive import IntakeError
     from .rules import RuleError
 
     try:

@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from logcorr.parsers import REGISTRY  # noqa: E402
-from logcorr.parsers.base import SNIFF_BYTES, ParseContext  # noqa: E402
-from logcorr.schema import to_frame  # noqa: E402
+from logcorr.events.parsers import REGISTRY  # noqa: E402
+from logcorr.events.parsers.base import SNIFF_BYTES, ParseContext  # noqa: E402
+from logcorr.events.schema import to_frame  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 KINDS = ("expressway", "sfb", "sip")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from logcorr import schema
+from logcorr.events import schema
 
 BASE = pd.Timestamp("2024-03-01T10:00:00Z")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from logcorr.bundle import Bundle, IntakeError, Limits
+from logcorr.intake.archive import Bundle, IntakeError, Limits
 
 LOG = b"Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : call 1: ending\n"
 

@@ -10,9 +10,9 @@ from capture_build import (
     attr, ethernet, ipv4, ipv6, null_loopback, pcap_file, pcapng_file, sll, sll2, stun_message, udp,
     xor_address,
 )
-from logcorr.capture import pcapfile
-from logcorr.parsers.base import ParseContext
-from logcorr.parsers.pcap import PARSER
+from logcorr.events.capture import pcapfile
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.pcap import PARSER
 
 T0 = 1_700_000_000_123_456_789  # ns
 TXN = bytes.fromhex("00112233445566778899aabb")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from capture_oracle import read_oracle
-from logcorr.parsers.base import ParseContext
-from logcorr.parsers.pcap import PARSER
-from logcorr.schema import NAMES, to_frame
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.pcap import PARSER
+from logcorr.events.schema import NAMES, to_frame
 
 DATA = Path(__file__).parent / "data" / "captures"
 ORACLES = sorted(DATA.glob("*.stun.csv"))

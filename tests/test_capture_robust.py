@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from logcorr.capture import stun
-from logcorr.parsers.base import ParseContext
-from logcorr.parsers.pcap import PARSER
-from logcorr.schema import to_frame
+from logcorr.events.capture import stun
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.pcap import PARSER
+from logcorr.events.schema import to_frame
 
 DATA = Path(__file__).parent / "data" / "captures"
 

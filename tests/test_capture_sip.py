@@ -6,11 +6,11 @@ import io
 import pytest
 
 from capture_build import ethernet, ipv4, pcap_file, tcp, udp
-from logcorr.parsers.base import ParseContext
-from logcorr.parsers.pcap import PARSER
-from logcorr.schema import NAMES
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.pcap import PARSER
+from logcorr.events.schema import NAMES
 
-pytest.importorskip("logcorr.sip")  # the shared grammar; the adapter needs it
+pytest.importorskip("logcorr.events.sip")  # the shared grammar; the adapter needs it
 
 SDP = (
     "v=0\r\no=- 0 0 IN IP4 10.0.0.20\r\ns=-\r\nc=IN IP4 10.0.0.20\r\nt=0 0\r\n"

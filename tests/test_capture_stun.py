@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from capture_build import attr, stun_message, xor_address
-from logcorr.capture import stun
+from logcorr.events.capture import stun
 
 SAMPLES = Path(__file__).parent / "data" / "captures"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 
 from capture_build import attr, ethernet, ipv4, pcap_file, stun_message, tcp, udp, xor_address
-from logcorr.parsers.base import ParseContext
-from logcorr.parsers.pcap import PARSER
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.pcap import PARSER
 
 C, T, P = "10.0.0.20", "10.0.0.10", "10.0.0.30"
 T0 = 1_600_000_000_000_000_000
@@ -187,8 +187,8 @@ def test_udp_channel_data_only_on_turn_flows() -> None:
 
 
 def test_connection_state_is_dropped() -> None:
-    from logcorr.capture import link, pcapfile
-    from logcorr.capture.decode import IDLE_NS, Decoder
+    from logcorr.events.capture import link, pcapfile
+    from logcorr.events.capture.decode import IDLE_NS, Decoder
 
     def feed(dec: Decoder, frames: list[bytes], t: int) -> None:
         data = pcap_file([(t + i * 1000, fr) for i, fr in enumerate(frames)])

@@ -1,7 +1,9 @@
 """Clock offsets from messages seen twice, robust to outliers; host roles from what events say."""
 import pandas as pd
 
-from logcorr import clocks, hosts, schema
+from logcorr.calls import clocks
+from logcorr.calls import hosts
+from logcorr.events import schema
 
 T0 = pd.Timestamp("2026-11-24T14:53:41Z")
 

@@ -6,11 +6,14 @@ import tarfile
 import time
 import zipfile
 
-from logcorr import calls, msdiag, schema, sip
-from logcorr.bundle import Bundle
-from logcorr.capture.tcp import Half
-from logcorr.parsers import REGISTRY
-from logcorr.parsers.base import ParseContext
+from logcorr.calls import flow as calls
+from logcorr.events import msdiag
+from logcorr.events import schema
+from logcorr.events import sip
+from logcorr.intake.archive import Bundle
+from logcorr.events.capture.tcp import Half
+from logcorr.events.parsers import REGISTRY
+from logcorr.events.parsers.base import ParseContext
 
 LOG = b"Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : call 1: ending\n"
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from logcorr.parsers import REGISTRY
-from logcorr.parsers.base import ParseContext
-from logcorr.pipeline import read_bundle
+from logcorr.events.parsers import REGISTRY
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.read import read_bundle
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = {

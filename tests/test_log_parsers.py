@@ -9,10 +9,10 @@ import re
 import pytest
 
 import golden
-from logcorr import msdiag
-from logcorr.parsers import expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
-from logcorr.parsers.base import ParseContext
-from logcorr.schema import NAMES, to_frame
+from logcorr.events import msdiag
+from logcorr.events.parsers import expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
+from logcorr.events.parsers.base import ParseContext
+from logcorr.events.schema import NAMES, to_frame
 
 DATA = golden.DATA
 NEIGHBOURS = DATA / "neighbours"
@@ -275,7 +275,7 @@ def test_call_ids_agree_across_sources():
 
 # --- web copies -------------------------------------------------------------------------------
 def test_joined_sip_lines_cut_apart():
-    from logcorr.scrape import unjoin_sip
+    from logcorr.events.scrape import unjoin_sip
 
     joined = ("INVITE sip:a@b SIP/2.0 Via: SIP/2.0/TLS 10.0.0.1:5061 Call-ID: abc "
               "CSeq: 1 INVITE From : <sip:x@y >;tag=1\n\nv=0 o=- 0 0 IN IP4 10.0.0.1 s=x t=0 0 "

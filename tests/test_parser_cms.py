@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from logcorr.parsers import cms, identify
-from logcorr.parsers.base import ParseContext
+from logcorr.events.parsers import cms, identify
+from logcorr.events.parsers.base import ParseContext
 
 NOV_2026 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
 

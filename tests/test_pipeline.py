@@ -2,8 +2,8 @@
 import os
 import shutil
 
-from logcorr import pipeline
-from logcorr.pipeline import read_bundle
+from logcorr.events import read as pipeline
+from logcorr.events.read import read_bundle
 
 CMS_LINE = "Mar  2 07:10:50.000 user.info cms01 host:server:  INFO : call 7: ending; remote SIP teardown\n"
 

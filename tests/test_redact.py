@@ -1,6 +1,6 @@
 """--redact: pseudonyms are stable, and no address, user or number survives."""
-from logcorr import schema
-from logcorr.redact import Redactor
+from logcorr.events import schema
+from logcorr.report.redact import Redactor
 
 
 def test_text_pseudonyms_are_stable_and_keep_ports():

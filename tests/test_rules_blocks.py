@@ -280,7 +280,7 @@ def test_call_block(tmp_path):
 def test_empty_and_partial_event_tables(tmp_path):
     import pandas as pd
 
-    from logcorr.schema import empty_frame
+    from logcorr.events.schema import empty_frame
 
     write_rule(tmp_path, "t-rule", body=ABSENT)
     rs = load_rules([tmp_path])

@@ -94,7 +94,7 @@ def test_seed_flow_raises_nothing_and_the_seed_failure_is_named():
         (2.000, dict(source="cms", proto="sip", direction="out", event="INVITE", method="INVITE", call_id="as@sfb", sdp_media="applicationsharing")),
     ]
     records = [dict(ts=t0 + pd.Timedelta(seconds=t), file="seed", pos=i + 1, **r) for i, (t, r) in enumerate(rows)]
-    from logcorr.schema import to_frame
+    from logcorr.events.schema import to_frame
 
     rs = load_rules([SHIPPED])
     assert evaluate(rs, to_frame(records)) == []
@@ -105,7 +105,7 @@ def test_seed_flow_raises_nothing_and_the_seed_failure_is_named():
 
 
 def _one(rule_id: str, *rows: dict):
-    from logcorr.schema import to_frame
+    from logcorr.events.schema import to_frame
 
     rs = load_rules([SHIPPED])
     t0 = pd.Timestamp("2017-08-17T06:03:52Z")

@@ -10,7 +10,7 @@ import yaml
 from logcorr.rules import loader
 from logcorr.rules.model import FLOW_STEPS
 from logcorr.rules.predicates import OPERATORS
-from logcorr.schema import NAMES
+from logcorr.events.schema import NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "rules" / "schema.json").read_text())

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from logcorr import schema
+from logcorr.events import schema
 
 CONTRACT = Path(__file__).parent.parent / "docs" / "CONTRACT.md"
 TYPE_OF = {"datetime64[ns, UTC]": "datetime", "str": "str", "int": "int", "Int64": "int"}

@@ -1,5 +1,5 @@
 """The one SIP grammar: start lines, headers (compact forms), multipart SDP, candidates, framing."""
-from logcorr import sip
+from logcorr.events import sip
 
 INVITE = (
     "INVITE sip:weekly.review@meet.corp.lab SIP/2.0\r\n"

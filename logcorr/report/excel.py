@@ -15,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .. import schema
+from ..events import schema
 from ..api import Diagnosis, iso
 from . import ladder
 

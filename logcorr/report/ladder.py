@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..hosts import ip_of
+from ..calls.hosts import ip_of
 
 COL = 22  # characters per column
 

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from logcorr import schema
+from logcorr.events import schema
 
 from .evaluate import evaluate
 from .loader import EXAMPLE_BASE, load_rules

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from logcorr import schema
+from logcorr.events import schema
 
 from .engine import run_block
 from .findings import make_finding

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from logcorr import schema
+from logcorr.events import schema
 
 from .model import (
     CALL_FIELDS, FLOW_STEPS, SEVERITIES, AbsentBlock, CallBlock, CountBlock, Example, Extract,

@@ -1,15 +1,15 @@
 """Packet captures (pcap, pcapng): STUN, TURN, ICE, SIP and TCP connection events.
 
-The work is done in :mod:`logcorr.capture`; this module is the parser interface around it.
-Event keys are listed in :mod:`logcorr.capture.decode`.
+The work is done in :mod:`logcorr.events.capture`; this module is the parser interface around it.
+Event keys are listed in :mod:`logcorr.events.capture.decode`.
 """
 from __future__ import annotations
 
 from typing import BinaryIO, Iterator
 
-from logcorr.capture import pcapfile
-from logcorr.capture.decode import decode
-from logcorr.parsers.base import ParseContext
+from logcorr.events.capture import pcapfile
+from logcorr.events.capture.decode import decode
+from logcorr.events.parsers.base import ParseContext
 
 
 def _basename(path: str) -> str:

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 
-from . import schema
+from ..events import schema
 
 IPV4 = re.compile(r"(?<![\w.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\w.])")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])|(?<=\[)[0-9a-fA-F:]+(?=\])")

@@ -5,7 +5,7 @@ A parser is a module-level object with:
 * ``name``: the kind of file it reads (``cms``, ``expressway``, ``sfb``, ``sip``, ``pcap``);
 * ``sniff(head: bytes) -> bool``: a cheap look at the first bytes (up to :data:`SNIFF_BYTES`);
 * ``parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]``: the events of the file, as
-  dicts keyed by :mod:`logcorr.schema` column names. It reads only from ``stream``; it never
+  dicts keyed by :mod:`logcorr.events.schema` column names. It reads only from ``stream``; it never
   opens files, and it records bad input with ``ctx.warn`` instead of raising.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Protocol
 from zoneinfo import ZoneInfo
 
-from ..errors import UsageError
+from ...errors import UsageError
 
 SNIFF_BYTES = 64 * 1024
 MAX_CONSECUTIVE_FAILURES = 200  # a text file that fails this often in a row is not its kind

@@ -1,14 +1,14 @@
 """Clear-text SIP inside captures: cheap detection by start line, then the shared grammar.
 
 Detection is by content on any port: a status line (``SIP/2.0 <3 digits>``) or a request line
-(``<METHOD> <uri> SIP/2.0``). Parsing, event fields and TCP framing come from :mod:`logcorr.sip`
+(``<METHOD> <uri> SIP/2.0``). Parsing, event fields and TCP framing come from :mod:`logcorr.events.sip`
 (the one SIP grammar of the project); this module only adapts bytes to it.
 """
 from __future__ import annotations
 
 import re
 
-from logcorr import sip
+from logcorr.events import sip
 
 _STATUS = re.compile(rb"SIP/2\.0 [1-6]\d\d[ \r\n]")
 _REQUEST = re.compile(rb"[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n")

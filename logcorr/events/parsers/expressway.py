@@ -47,9 +47,9 @@ import re
 from collections import OrderedDict, deque
 from typing import BinaryIO, Iterator
 
-from logcorr import sip
-from logcorr.scrape import unjoin_sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext, utc
+from logcorr.events import sip
+from logcorr.events.scrape import unjoin_sip
+from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext, utc
 
 NAME = "expressway"
 PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final

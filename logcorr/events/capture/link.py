@@ -6,7 +6,7 @@ LINKTYPE_IPV6) and BSD loopback (DLT_NULL in host order, DLT_LOOP in network ord
 
 Pure functions over ``bytes``, written with slices and :mod:`struct` rather than dpkt objects: the
 decode loop calls them for every packet, and building a dpkt object per layer costs several
-microseconds a packet (see :mod:`logcorr.capture.decode`). Every offset is checked against the
+microseconds a packet (see :mod:`logcorr.events.capture.decode`). Every offset is checked against the
 captured length; a frame too short for its headers gives ``None``.
 """
 from __future__ import annotations

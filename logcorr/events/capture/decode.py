@@ -1,4 +1,4 @@
-"""The frame loop: capture records in, events of :mod:`logcorr.schema` out.
+"""The frame loop: capture records in, events of :mod:`logcorr.events.schema` out.
 
 Event keys (``proto`` / ``event``):
 
@@ -17,22 +17,22 @@ Event keys (``proto`` / ``event``):
   counted per direction; ``tcp`` / ``data``: bytes relayed on a bound data connection that are
   not RFC 4571 framed (RFC 6062 carries the peer's bytes as they are).
 * ``sip`` / method or ``<status> <method>``: clear-text SIP found by its start line on any port,
-  fields from :mod:`logcorr.sip`.
+  fields from :mod:`logcorr.events.sip`.
 
 Speed: most packets in a call capture are RTP. The loop looks at an Ethernet/IPv4/UDP frame
 through three one-byte slices (IP version and header length, protocol, first payload byte) and
 drops it when that first byte is 0x80-0xFE: no STUN or MS-TURN message (top two bits 0),
 ChannelData (0x40-0x7F, or MS-TURN's 0xFF10) or SIP start line (an upper-case letter) begins
-so, and RTP/RTCP always do. Everything else goes through :mod:`logcorr.capture.link` and the
+so, and RTP/RTCP always do. Everything else goes through :mod:`logcorr.events.capture.link` and the
 content checks (RFC 5389 cookie at offset 4, MS-TURN cookie attribute at offset 20, ChannelData on
 a flow already seen carrying STUN, a SIP start line). dpkt is not used per packet: building
 ``dpkt.ethernet.Ethernet`` for each frame costs about 13 us a packet, ten times this whole loop
-(numbers in :mod:`logcorr.capture.pcapfile`). Measured with bench/bench_capture.py on 1,000,000
+(numbers in :mod:`logcorr.events.capture.pcapfile`). Measured with bench/bench_capture.py on 1,000,000
 packets (229 MB) on a 2-core machine: 1.9 s and 76 MiB peak (the same at 250,000 packets),
 against 23.8 s for ``tshark -Y stun -T fields`` on the same file (12.7x).
 
 Memory: connection state is dropped on RST, after both FINs, and when idle for
-:data:`IDLE_NS`; reassembly buffers are bounded in :mod:`logcorr.capture.tcp`; untracked TCP
+:data:`IDLE_NS`; reassembly buffers are bounded in :mod:`logcorr.events.capture.tcp`; untracked TCP
 connections keep a few integers each, and only when they began with a SYN or carried STUN/SIP
 evidence.
 """
@@ -43,9 +43,9 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from logcorr import sip
-from logcorr.capture import link, sipwire, stun
-from logcorr.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half, seq_diff
+from logcorr.events import sip
+from logcorr.events.capture import link, sipwire, stun
+from logcorr.events.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half, seq_diff
 
 Warn = Callable[[int | None, str], None]
 
@@ -528,7 +528,7 @@ class Decoder:
 
 
 def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterator[dict]:
-    """Events of a capture, from :func:`logcorr.capture.pcapfile.records`."""
+    """Events of a capture, from :func:`logcorr.events.capture.pcapfile.records`."""
     dec = Decoder(host, file, warn)
     defrag = link.Defragmenter()
     out = dec.out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import schema
-from .bundle import Bundle, Limits, Member, Skipped
+from ..intake.archive import Bundle, Limits, Member, Skipped
 from .parsers import REGISTRY, SNIFF_BYTES, ParseContext, Parser, identify
 from .parsers.base import zone
 

@@ -24,9 +24,10 @@ import datetime as dt
 import re
 from typing import BinaryIO, Iterator
 
-from logcorr import msdiag, sip
-from logcorr.scrape import unjoin_sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events import msdiag
+from logcorr.events import sip
+from logcorr.events.scrape import unjoin_sip
+from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sfb"
 MAX_PACKET_LINES = 20000

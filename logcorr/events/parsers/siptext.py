@@ -19,8 +19,9 @@ import datetime as dt
 import re
 from typing import BinaryIO, Iterator
 
-from logcorr import msdiag, sip
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events import msdiag
+from logcorr.events import sip
+from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sip"
 MAX_MESSAGE_LINES = 20000

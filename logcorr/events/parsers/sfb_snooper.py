@@ -22,7 +22,7 @@ Events (``source`` = ``sfb``):
   severity, text, result code and SIP start line.
 
 UccApi client lines pasted into the same text (as support notes do) are read as
-:mod:`logcorr.parsers.sfb_uccapi` reads them. Other records (component traces) are read past. Web copies that joined a record's lines are cut
+:mod:`logcorr.events.parsers.sfb_uccapi` reads them. Other records (component traces) are read past. Web copies that joined a record's lines are cut
 again at the record's own field names.
 """
 from __future__ import annotations
@@ -31,10 +31,11 @@ import datetime as dt
 import re
 from typing import BinaryIO, Iterator
 
-from logcorr import msdiag, sip
-from logcorr.scrape import unjoin_sip
-from logcorr.parsers import sfb_uccapi
-from logcorr.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events import msdiag
+from logcorr.events import sip
+from logcorr.events.scrape import unjoin_sip
+from logcorr.events.parsers import sfb_uccapi
+from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
 
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"

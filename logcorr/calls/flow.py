@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import sip
+from ..events import sip
 from .hosts import ip_of
 
 STEPS = (
