@@ -1,26 +1,21 @@
-"""The command line: a thin layer over logcorr.api. No traceback ever reaches the user."""
+"""The command line: a thin layer over logcorr.api. No traceback reaches the user unless --debug."""
 from __future__ import annotations
 
-import json
 import sys
+import traceback
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
 from .errors import ExitCode, UsageError
+from .model import Severity
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Diagnose CMS / Skype for Business presentation sharing through Expressway-E TURN.")
 rules_app = typer.Typer(no_args_is_help=True, help="The rule catalogue.")
 app.add_typer(rules_app, name="rules")
-
-
-class Severity(str, Enum):
-    info = "info"
-    warning = "warning"
-    error = "error"
 
 
 class Format(str, Enum):
@@ -31,6 +26,16 @@ class Format(str, Enum):
 
 TZ = typer.Option(None, "--tz", help="Time zone for logs whose lines carry none (IANA name or +01:00).")
 REDACT = typer.Option(False, "--redact", help="Replace user names, SIP URIs, phone numbers and IP addresses by stable pseudonyms.")
+
+
+_run = {"debug": False}  # the global options of the command being run
+
+
+@app.callback()
+def options(
+    debug: bool = typer.Option(False, "--debug", help="On an internal error, show its traceback."),
+) -> None:
+    _run["debug"] = debug
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> None:
@@ -51,7 +56,7 @@ def diagnose(
 ) -> None:
     """Read everything under PATH, print the diagnosis, write the Excel report."""
     from . import api
-    from .report import excel, terminal
+    from .report import excel, json_report, terminal
 
     d = api.diagnose(path, tz=tz, rules=rules or (), redact=redact)
     if not d.read.sources:
@@ -61,7 +66,7 @@ def diagnose(
         if "refused" in s.reason:
             typer.echo(f"logcorr: refused {s.name}: {s.reason}", err=True)
     if as_json:
-        typer.echo(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
+        typer.echo(json_report.render(d))
     else:
         typer.echo(terminal.render(d, style=typer.style if sys.stdout.isatty() else None))
     if not no_xlsx:
@@ -72,9 +77,8 @@ def diagnose(
         if not as_json:
             typer.echo(f"\nExcel report: {written}")
     if fail_on is not None:
-        order = [s.value for s in Severity]
         worst = d.worst()
-        if worst is not None and order.index(worst) >= order.index(fail_on.value):
+        if worst is not None and worst >= fail_on:
             raise typer.Exit(int(ExitCode.FINDINGS))
 
 
@@ -94,8 +98,7 @@ def events(
         fail("--format parquet needs -o FILE")
     if fmt is Format.parquet and not table.parquet_available():
         fail("--format parquet needs pyarrow: pip install 'logcorr[parquet]' (or use csv/jsonl)")
-    result = api.read(path, tz=tz, redact=redact)
-    api.align(result)
+    result = api.events(path, tz=tz, redact=redact)
     if not result.sources:
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped[:3]) or "no files"
         fail(f"nothing readable in {path} ({reasons})")
@@ -120,17 +123,17 @@ def ladder(
     if not d.read.sources:
         fail(f"nothing readable in {path}")
     if call:
-        chosen = [c for c in d.calls if c["call_id"].startswith(call)]
+        chosen = [c for c in d.calls if c.call_id.startswith(call)]
         if not chosen:
-            fail(f"no call {call!r} in {path}; calls: " + ", ".join(c["call_id"] for c in d.calls[:10]))
+            fail(f"no call {call!r} in {path}; calls: " + ", ".join(c.call_id for c in d.calls[:10]))
     else:
-        chosen = [c for c in d.calls if "applicationsharing" in c["media"]] or d.calls
+        chosen = [c for c in d.calls if "applicationsharing" in c.media] or d.calls
     if not chosen:
         fail(f"no SIP call in {path}")
     drawing = ladder_report.Ladder(d.events, d.roles, d.findings)
     for c in chosen:
         rows = drawing.rows(c)
-        typer.echo(ladder_report.render(rows, f"call {c['call_id']} [{c['media'] or 'no SDP'}]: {c['summary']}"))
+        typer.echo(ladder_report.render(rows, f"call {c.call_id} [{c.media or 'no SDP'}]: {c.summary}"))
         typer.echo("")
 
 
@@ -166,32 +169,40 @@ def rules_check(
     typer.echo(f"logcorr: every rule in {folder} is valid and its examples pass")
 
 
-def main() -> None:
-    """Entry point: run the app and turn every error into one line and exit code 2."""
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command line; every error becomes one line on stderr and its exit code."""
     from .intake.archive import IntakeError
     from .rules import RuleError
 
+    _run["debug"] = False
     try:
-        rv = app(standalone_mode=False)
-        sys.exit(rv if isinstance(rv, int) else 0)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
+        rv = app(args=argv, prog_name="logcorr", standalone_mode=False)
+        return rv if isinstance(rv, int) else int(ExitCode.OK)
     except (IntakeError, UsageError) as e:
         typer.echo(f"logcorr: {e}", err=True)
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
     except RuleError as e:
         for line in e.errors:
             typer.echo(line, err=True)
         typer.echo(f"logcorr: {len(e.errors)} problem(s) in the rules", err=True)
-        sys.exit(int(ExitCode.USAGE))
-    except Exception as e:  # usage errors of the CLI framework and anything unforeseen: one line
-        if type(e).__name__ == "Abort":
-            sys.exit(130)
-        if callable(getattr(e, "show", None)) and hasattr(e, "exit_code"):  # a usage error
-            e.show()
-            sys.exit(int(ExitCode.USAGE))
-        typer.echo(f"logcorr: internal error: {type(e).__name__}: {e}", err=True)
-        sys.exit(int(ExitCode.USAGE))
+        return int(ExitCode.USAGE)
+    except typer.Abort:
+        return int(ExitCode.INTERRUPTED)
+    except typer.TyperException as e:  # the command line's own usage errors: bad option, bad value
+        show = getattr(e, "show", None)  # usage errors show the usage line and the problem
+        show() if show else typer.echo(f"logcorr: {e.format_message()}", err=True)
+        return int(ExitCode.USAGE)
+    except Exception as e:  # a bug: one line, the traceback only when asked for
+        if _run["debug"]:
+            traceback.print_exc()
+        first = (str(e).strip().splitlines() or [""])[0]
+        typer.echo(f"logcorr: internal error: {type(e).__name__}: {first} (--debug shows where)", err=True)
+        return int(ExitCode.INTERNAL)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the command line and exit with its code."""
+    sys.exit(run(argv))
 
 
 if __name__ == "__main__":

@@ -1,29 +1,54 @@
-"""The command line through its real entry point: exit codes, JSON shape, one-line errors."""
+"""The command line: exit codes, JSON shape, one-line errors. In process (cli.run), except the
+README's first command, which runs through the real entry point."""
 import json
 import os
 import re
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import openpyxl
+import pytest
+
+from logcorr import cli
+from logcorr.errors import ExitCode
 
 REPO = Path(__file__).parent.parent
 EXAMPLE = REPO / "examples" / "presenter-rights.zip"
+SCHEMA = json.loads((REPO / "docs" / "diagnosis.schema.json").read_text())
 
 
-def logcorr(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "logcorr", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def logcorr(capsys, monkeypatch):
+    """Run one command line in this process, in the folder `cwd`."""
+
+    def run(*args, cwd):
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = cli.run([str(a) for a in args])
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
 
 
 def test_readme_first_command_names_presenter_rights(tmp_path):
     readme = (REPO / "README.md").read_text()
     first = re.search(r"```sh\n(.+?)\n```", readme, re.S).group(1)
     assert "logcorr diagnose examples/presenter-rights.zip" in first
-    r = logcorr("diagnose", EXAMPLE, cwd=tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    r = subprocess.run([sys.executable, "-m", "logcorr", "diagnose", str(EXAMPLE)], capture_output=True,
+                       text=True, cwd=tmp_path, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "presenter-rights" in r.stdout
     assert "syslog:184" in r.stdout  # the 403 with ms-diagnostics-public 21002
@@ -35,11 +60,14 @@ def test_readme_first_command_names_presenter_rights(tmp_path):
     assert any(row[1] == "presenter-rights" for row in findings)
 
 
-def test_json_matches_contract(tmp_path):
+def test_json_matches_contract(tmp_path, logcorr):
     r = logcorr("diagnose", EXAMPLE, "--json", "--no-xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc) == {"input", "sources", "clocks", "calls", "findings"}
+    jsonschema.validate(doc, SCHEMA)
+    assert set(doc) == {"version", "input", "verdict", "sources", "clocks", "hosts", "calls", "findings"}
+    assert doc["verdict"]["severity"] == "error" and "403 Forbidden" in doc["verdict"]["summary"]
+    assert {"address": "10.48.54.230", "role": "CMS", "name": "cms01"} in doc["hosts"]
     src = doc["sources"][0]
     assert src["kind"] == "cms" and src["events"] > 0
     assert set(src) == {"file", "kind", "events", "skipped", "skip_reasons", "warnings"}
@@ -52,26 +80,26 @@ def test_json_matches_contract(tmp_path):
     assert not (tmp_path / "logcorr-report.xlsx").exists()
 
 
-def test_fail_on(tmp_path):
+def test_fail_on(tmp_path, logcorr):
     assert logcorr("diagnose", EXAMPLE, "--no-xlsx", "--fail-on", "error", cwd=tmp_path).returncode == 1
     assert logcorr("diagnose", EXAMPLE, "--no-xlsx", "--fail-on", "bogus", cwd=tmp_path).returncode == 2
 
 
-def test_missing_path_is_one_line(tmp_path):
+def test_missing_path_is_one_line(tmp_path, logcorr):
     r = logcorr("diagnose", tmp_path / "nope.zip", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "no such file" in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_nothing_readable(tmp_path):
+def test_nothing_readable(tmp_path, logcorr):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(os.urandom(2000))
     r = logcorr("diagnose", junk, cwd=tmp_path)
     assert r.returncode == 2 and "nothing readable" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_hostile_archive_refused_in_one_line_and_nothing_written_outside(tmp_path):
+def test_hostile_archive_refused_in_one_line_and_nothing_written_outside(tmp_path, logcorr):
     case = tmp_path / "case"
     case.mkdir()
     evil = case / "evil.zip"
@@ -84,7 +112,7 @@ def test_hostile_archive_refused_in_one_line_and_nothing_written_outside(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_events_csv_and_jsonl(tmp_path):
+def test_events_csv_and_jsonl(tmp_path, logcorr):
     out = tmp_path / "events.jsonl"
     r = logcorr("events", EXAMPLE, "--format", "jsonl", "-o", out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -95,7 +123,7 @@ def test_events_csv_and_jsonl(tmp_path):
     assert header[:7] == ["ts", "source", "host", "file", "pos", "proto", "event"] and header[-1] == "ts_aligned"
 
 
-def test_rules_list_and_check(tmp_path):
+def test_rules_list_and_check(tmp_path, logcorr):
     r = logcorr("rules", "list", cwd=tmp_path)
     assert r.returncode == 0 and "presenter-rights" in r.stdout
     r = logcorr("rules", "check", REPO / "rules", cwd=tmp_path)
@@ -107,7 +135,7 @@ def test_rules_list_and_check(tmp_path):
     assert r.returncode == 1 and "broken.yaml" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_redact_hides_addresses(tmp_path):
+def test_redact_hides_addresses(tmp_path, logcorr):
     r = logcorr("diagnose", EXAMPLE, "--json", "--no-xlsx", "--redact", cwd=tmp_path)
     assert r.returncode == 0
     assert "10.48.54.228" not in r.stdout and "bob@" not in r.stdout
@@ -117,7 +145,7 @@ def test_redact_hides_addresses(tmp_path):
 SHARE_OK = REPO / "tests" / "cases" / "share-ok" / "share-ok.zip"
 
 
-def test_ladder_draws_the_presentation_call(tmp_path):
+def test_ladder_draws_the_presentation_call(tmp_path, logcorr):
     r = logcorr("ladder", SHARE_OK, "--call", "b2a2112", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     head = r.stdout.splitlines()[1]
@@ -130,7 +158,7 @@ def test_ladder_draws_the_presentation_call(tmp_path):
     assert logcorr("ladder", SHARE_OK, "--call", "nope", cwd=tmp_path).returncode == 2
 
 
-def test_excel_has_ladder_and_steps(tmp_path):
+def test_excel_has_ladder_and_steps(tmp_path, logcorr):
     r = logcorr("diagnose", SHARE_OK, "--xlsx", tmp_path / "out" / "r.xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")
@@ -142,7 +170,7 @@ def test_excel_has_ladder_and_steps(tmp_path):
     assert "13. reinvite: seen" in calls["b2a211220e344c0a909219a73ad9991d"][5]
 
 
-def test_bad_tz_and_unwritable_report_are_one_line(tmp_path):
+def test_bad_tz_and_unwritable_report_are_one_line(tmp_path, logcorr):
     r = logcorr("diagnose", EXAMPLE, "--tz", "Mars/Olympus", "--no-xlsx", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a time zone" in r.stderr
     blocker = tmp_path / "file"
@@ -151,7 +179,7 @@ def test_bad_tz_and_unwritable_report_are_one_line(tmp_path):
     assert r.returncode == 2 and "cannot write the Excel report" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_rules_folder_replaces_a_shipped_rule_by_id(tmp_path):
+def test_rules_folder_replaces_a_shipped_rule_by_id(tmp_path, logcorr):
     mine = tmp_path / "mine"
     mine.mkdir()
     text = (REPO / "rules" / "presenter-rights.yaml").read_text()

@@ -31,4 +31,4 @@ def test_parallel_and_serial_reading_agree(tmp_path, data_dir, monkeypatch):
     monkeypatch.setattr(pipeline, "PARALLEL_BYTES", 0)
     parallel = read_bundle(tmp_path)
     assert serial.events.equals(parallel.events)
-    assert [s.to_dict() for s in serial.sources] == [s.to_dict() for s in parallel.sources]
+    assert serial.sources == parallel.sources

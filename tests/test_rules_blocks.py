@@ -1,6 +1,10 @@
 """Each block type, firing and not firing, and the finding it makes."""
 from __future__ import annotations
 
+import pandas as pd
+
+from logcorr.model import Call, Evidence, Step
+from logcorr.report.json_report import finding as finding_json
 from logcorr.rules import evaluate, load_rules
 from rules_helpers import BASE, events, write_rule
 
@@ -19,11 +23,12 @@ def test_match_fires_per_event_and_cites_it(tmp_path):
     )
     found = run(tmp_path, "match:\n  where: {proto: stun, error_code: 437}\n", evs)
     assert [f.evidence[0].pos for f in found] == [1, 3]
-    d = found[0].to_dict()
+    d = finding_json(found[0])
     assert d["ts"] == "2024-03-01T10:00:01.000Z"
     assert d["evidence"] == [{"file": "f.log", "pos": 1, "summary": "437!"}]
     assert d["explanation"] == "it happened at f.log"
-    assert set(d) == {"rule", "severity", "title", "call_id", "ts", "explanation", "fix", "evidence"}
+    assert set(d) == {"rule", "severity", "title", "call_id", "ts", "explanation", "fix", "evidence",
+                      "role", "explained_by"}
     assert d["call_id"] == ""
 
 
@@ -106,7 +111,7 @@ def test_sequence_joins_on_aliased_keys_inside_lists(tmp_path):
     assert [e.pos for e in f.evidence] == [1, 2]
     assert f.ts == BASE + __import__("pandas").Timedelta(seconds=1)
     assert f.detail == "10.0.0.1:24000 X"
-    assert f.to_dict()["detail"] == "10.0.0.1:24000 X"
+    assert finding_json(f)["detail"] == "10.0.0.1:24000 X"
 
 
 def test_sequence_does_not_fire_on_other_key_wrong_order_or_too_late(tmp_path):
@@ -256,25 +261,30 @@ CALL = """\
     """
 
 
-def _call(reinvite_state, media="applicationsharing"):
-    return {
-        "call_id": "C1", "media": media, "start": "2024-03-01T10:00:00Z", "stage": "ice-checks",
-        "steps": [
-            {"step": "ice-checks", "state": "seen", "ts": "2024-03-01T10:00:05Z",
-             "evidence": [{"file": "c.pcap", "pos": 7, "summary": "Binding Success Response"}]},
-            {"step": "reinvite", "state": reinvite_state, "ts": None, "evidence": []},
-        ],
-    }
+def _call(reinvite_state, media="applicationsharing", call_id="C1"):
+    checks = Evidence(file="c.pcap", pos=7, summary="Binding Success Response")
+    return Call(call_id=call_id, media=media, start=pd.Timestamp("2024-03-01T10:00:00Z"), stage="ice-checks",
+                steps=[Step("ice-checks", "seen", pd.Timestamp("2024-03-01T10:00:05Z"), [checks]),
+                       Step("reinvite", reinvite_state)])
 
 
-def test_call_block(tmp_path):
+def test_call_block_reads_call_objects(tmp_path):
     evs = events()
-    found = run(tmp_path, CALL, evs, calls=[_call("missing"), _call("seen"), _call("missing", "audio")])
+    calls = [_call("missing"), _call("seen", call_id="C2"), _call("missing", "audio", call_id="C3")]
+    found = run(tmp_path, CALL, evs, calls=calls)
     assert len(found) == 1
-    d = found[0].to_dict()
-    assert d["call_id"] == "C1" and d["ts"] == "2024-03-01T10:00:05.000Z"
-    assert d["evidence"] == [{"file": "c.pcap", "pos": 7, "summary": "Binding Success Response"}]
+    f = found[0]
+    assert f.call_id == "C1" and f.ts == pd.Timestamp("2024-03-01T10:00:05Z")
+    assert f.evidence == [Evidence(file="c.pcap", pos=7, summary="Binding Success Response")]
+    assert finding_json(f)["ts"] == "2024-03-01T10:00:05.000Z"
     assert run(tmp_path, CALL, evs, calls=None) == []
+
+
+def test_call_block_without_a_step_time_takes_the_call_start(tmp_path):
+    call = _call("missing")
+    call.steps[0].ts = None
+    (f,) = run(tmp_path, CALL, events(), calls=[call])
+    assert f.ts == call.start
 
 
 def test_empty_and_partial_event_tables(tmp_path):

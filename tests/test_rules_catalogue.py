@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from logcorr.report.json_report import finding as finding_json
 from logcorr.rules import check_rules, default_rules_dir, evaluate, load_rules
 from rules_helpers import write_rule
 
@@ -128,7 +129,7 @@ def test_missing_connectionbind_finding_as_json():
     (f,) = _one("turn-missing-connectionbind",
                 dict(t=0.568, source="pcap", proto="stun", event="ConnectionAttempt Indication",
                      peer="192.168.1.252:53577", connection_id=3187, summary="ConnectionAttempt Indication XOR-PEER-ADDRESS: 192.168.1.252:53577"))
-    d = f.to_dict()
+    d = finding_json(f)
     assert d["ts"] == "2017-08-17T06:03:52.568Z"
     assert d["severity"] == "error" and d["call_id"] == ""
     assert d["evidence"] == [{"file": "bundle.zip!cms/log", "pos": 10,

@@ -9,40 +9,13 @@ tie stays unaligned, and the report says so.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
+
+from ..model import Clock
 
 # Which clock to prefer as the reference: the TURN server's own (its log and its capture).
 REFERENCE_ORDER = ("expressway", "pcap", "sfb", "cms", "sip")
 MIN_PAIRS = 1
-
-
-@dataclass
-class Clock:
-    source: str
-    host: str
-    offset_s: float | None  # how far this clock runs ahead of the reference; None = unaligned
-    pairs: int
-    reference: str  # the reference clock's host
-    basis: str  # how the offset was found
-
-    def to_dict(self) -> dict:
-        return {"source": self.source, "host": self.host,
-                "offset_s": None if self.offset_s is None else round(self.offset_s, 3),
-                "pairs": self.pairs, "reference": self.reference, "summary": self.summary()}
-
-    def summary(self) -> str:
-        name = f"{self.source} clock ({self.host})"
-        if self.offset_s is None:
-            return f"{name}: unaligned, no message seen by it and another source"
-        if self.basis == "reference":
-            return f"{name}: the reference"
-        if self.basis == "same host":
-            return f"{name}: same clock as {self.reference} (captured by that host)"
-        off = self.offset_s
-        how = "ahead of" if off > 0 else "behind"
-        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
 
 
 def clock_key(events: pd.DataFrame) -> pd.Series:
@@ -152,6 +125,14 @@ def _same_host_captures(events, clocks, offsets, ref_host) -> None:
         if owner and owner in offsets and offsets[owner].offset_s is not None:
             host = owner.split("|", 1)[1]
             offsets[key] = Clock("pcap", r.host, offsets[owner].offset_s, 0, host, "same host")
+
+
+def aligned(events: pd.DataFrame) -> tuple[list[Clock], pd.DataFrame]:
+    """Each source's clock, and the table with `ts_aligned` (its time on the reference clock),
+    ordered by it."""
+    clocks = estimate(events)
+    table = events.assign(ts_aligned=align(events, clocks))
+    return clocks, table.sort_values("ts_aligned", kind="stable").reset_index(drop=True)
 
 
 def align(events: pd.DataFrame, clocks: list[Clock]) -> pd.Series:

@@ -14,49 +14,17 @@ except the SDP of the few messages that carry the ICE credentials.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
 import pandas as pd
 
 from ..events import sip
+from ..model import FLOW_STEPS, Call, Evidence, Finding, Step
 from .hosts import ip_of
 
-STEPS = (
-    ("invite", "INVITE with m=applicationsharing reaches CMS"),
-    ("allocate", "CMS sends a TCP Allocate Request to the TURN server"),
-    ("allocate-challenge", "401 Allocate Error Response with NONCE and REALM"),
-    ("allocate-auth", "Allocate Request with USERNAME, REALM, NONCE, MESSAGE-INTEGRITY"),
-    ("allocate-success", "Allocate Success Response with XOR-RELAYED-ADDRESS"),
-    ("refresh", "Refresh Request and its Success Response"),
-    ("answer-relay", "CMS's 200 OK whose SDP holds the relayed address as a typ relay candidate"),
-    ("ack", "the ACK of that 200 OK"),
-    ("connection-attempt", "ConnectionAttempt Indication with XOR-PEER-ADDRESS and CONNECTION-ID"),
-    ("connection-bind", "ConnectionBind Request with that CONNECTION-ID on a new TCP connection"),
-    ("connection-bind-success", "ConnectionBind Success Response"),
-    ("ice-checks", "Binding Request and Binding Success Response in each direction on the bound connection"),
-    ("reinvite", "the re-INVITE that moves media to the chosen pair"),
-)
-STEP_NAMES = tuple(name for name, _ in STEPS)
 TURN_STEPS = {"allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
               "connection-attempt", "connection-bind", "connection-bind-success", "ice-checks"}
 CONVERSATION_ID = re.compile(r"^Ms-Conversation-ID:\s*(\S+)", re.M | re.I)
 ALLOCATION_WINDOW = pd.Timedelta(seconds=30)
 MAX_EVIDENCE = 3
-
-
-@dataclass
-class Step:
-    name: str
-    state: str = "missing"
-    ts: pd.Timestamp | None = None
-    evidence: list[dict] = field(default_factory=list)
-    note: str = ""
-
-    def to_dict(self) -> dict:
-        out = {"step": self.name, "state": self.state, "ts": self.ts, "evidence": self.evidence}
-        if self.note:
-            out["note"] = self.note
-        return out
 
 
 # what the stage reads of the table
@@ -93,7 +61,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def build(events: pd.DataFrame) -> list[dict]:
+def build(events: pd.DataFrame) -> list[Call]:
     """All INVITE dialogs, presentation calls with their step list; sorted by start."""
     if "ts_aligned" not in events:
         events = events.assign(ts_aligned=events["ts"])
@@ -110,7 +78,7 @@ def build(events: pd.DataFrame) -> list[dict]:
     for r in sip_rows:
         dialogs.setdefault(r["call_id"], []).append(r)
     conversations: dict[str, set[str]] = {}
-    calls = []
+    calls: list[Call] = []
     for call_id, g in dialogs.items():
         invites = [r for r in g if r["event"] == "INVITE"]
         if not invites:
@@ -119,29 +87,26 @@ def build(events: pd.DataFrame) -> list[dict]:
         conv = next((m.group(1) for m in (CONVERSATION_ID.search(r["raw"]) for r in invites) if m), "")
         if conv:
             conversations.setdefault(conv, set()).add(call_id)
-        call = {
-            "call_id": call_id,
-            "media": media,
-            "start": min(r["ts_aligned"] for r in g),
-            "sources": sorted({r["source"] for r in g}),
-            "conversation_id": conv,
-            "stage": "",
-            "steps": [],
-            "summary": _dialog_summary(g, invites),
-            "allocations": _allocations(g, stun),
-            "related": [],
-            "_events": {(r["file"], r["pos"]) for r in g},
-        }
-        if "applicationsharing" in media.split(","):
+        call = Call(
+            call_id=call_id,
+            media=media,
+            start=min(r["ts_aligned"] for r in g),
+            sources=sorted({r["source"] for r in g}),
+            conversation_id=conv,
+            summary=_dialog_summary(g, invites),
+            allocations=_allocations(g, stun),
+            events={(r["file"], r["pos"]) for r in g},
+        )
+        if call.presentation:
             steps, linked = _flow(g, stun, capture_ips, turn_ips)
-            call["steps"] = [s.to_dict() for s in steps]
-            call["stage"], call["summary"] = _verdict(steps)
-            call["_events"] |= linked
+            call.steps = steps
+            call.stage, call.summary = _verdict(steps)
+            call.events |= linked
         calls.append(call)
     for call in calls:
-        conv = call["conversation_id"]
-        call["related"] = sorted(conversations.get(conv, set()) - {call["call_id"]}) if conv else []
-    return sorted(calls, key=lambda c: (c["start"] is None, c["start"] or pd.Timestamp(0, tz="UTC")))
+        conv = call.conversation_id
+        call.related = sorted(conversations.get(conv, set()) - {call.call_id}) if conv else []
+    return sorted(calls, key=lambda c: (c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
 
 
 def _status(r: Row) -> int:
@@ -172,12 +137,12 @@ def _allocations(g: list[Row], stun: _Wire) -> list[str]:
     return sorted({r["relayed"] for r in stun.event("Allocate Success Response") if r["relayed"] in offered})
 
 
-def _ev(rows: list[Row]) -> list[dict]:
-    return [{"file": r["file"], "pos": int(r["pos"]), "summary": r["summary"]} for r in rows[:MAX_EVIDENCE]]
+def _ev(rows: list[Row]) -> list[Evidence]:
+    return [Evidence(file=r["file"], pos=int(r["pos"]), summary=r["summary"]) for r in rows[:MAX_EVIDENCE]]
 
 
 def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> tuple[list[Step], set]:
-    steps = {name: Step(name) for name in STEP_NAMES}
+    steps = {name: Step(name) for name in FLOW_STEPS}
     linked: set = set()
 
     def link(rows: list[Row]) -> None:
@@ -243,7 +208,7 @@ def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) 
     if reinvites:
         first_cseq = reinvites[0]["cseq"]
         seen("reinvite", [r for r in reinvites if r["cseq"] == first_cseq])
-    return [steps[n] for n in STEP_NAMES], linked
+    return [steps[n] for n in FLOW_STEPS], linked
 
 
 def _num(value: str) -> int:
@@ -431,17 +396,13 @@ def _verdict(steps: list[Step]) -> tuple[str, str]:
     return stage, f"stopped after step {last + 1} ({stage}): {SEEN_TEXT[stage]}{detail}{when}; {what}"
 
 
-def attribute(findings, calls: list[dict]) -> None:
+def attribute(findings: list[Finding], calls: list[Call]) -> None:
     """Give findings without a call the call whose events their evidence cites."""
     for f in findings:
         if f.call_id:
             continue
         cited = {(e.file, e.pos) for e in f.evidence}
         for call in calls:
-            if cited & call["_events"]:
-                f.call_id = call["call_id"]
+            if cited & call.events:
+                f.call_id = call.call_id
                 break
-
-
-def public(call: dict) -> dict:
-    return {k: v for k, v in call.items() if not k.startswith("_")}

@@ -11,6 +11,11 @@ from collections import Counter
 
 import pandas as pd
 
+from ..model import Host, host_labels
+
+# what `_decide` says -> the contract's host role
+ROLES = {"Expressway-E (TURN server)": "Expressway-E", "Expressway": "unknown", "host": "unknown"}
+
 EXPRESSWAY_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+;[^\n]*(?:egress-zone|proxy-call-id)=", re.M | re.I)
 SFB_AGENT = re.compile(r"^(?:User-Agent|Server): [^\n]*(?:UCCAPI|RTC/|Skype for Business|Lync)", re.M | re.I)
 CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
@@ -25,8 +30,9 @@ def ip_of(address: str) -> str:
     return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
 
 
-def roles(events: pd.DataFrame) -> dict[str, str]:
-    """ip -> a label such as `CMS cms01`, `Expressway-E expe01`, `SfB Edge`, `TURN server`."""
+def survey(events: pd.DataFrame) -> list[Host]:
+    """Every address the events place, with its role, its host name and a label such as
+    `CMS cms01`, `Expressway-E expe01`, `SfB Edge`."""
     votes: dict[str, Counter] = {}
 
     def vote(ip: str, role: str, weight: int = 1) -> None:
@@ -65,16 +71,21 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
             if vias:
                 vote(vias[-1], "SfB client")
     _logging_hosts_by_sip(events, sip, vote, names)
-    labels: dict[str, str] = {}
+    hosts = []
     turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
     for ip, c in votes.items():
-        role = _decide(ip, c, turn_servers)
+        kind = _decide(ip, c, turn_servers)
         name = names.get(ip, "")
-        labels[ip] = f"{role} {name}".strip() if name and name not in role else role
-    for ip, name in names.items():  # host names (SfB traces name their peers) point at the same label
-        if ip in labels:
-            labels.setdefault(name, labels[ip])
-    return labels
+        label = f"{kind} {name}".strip() if name and name not in kind else kind
+        hosts.append(Host(address=ip, role=ROLES.get(kind, kind), name=name, label=label))
+    return hosts
+
+
+def roles(events: pd.DataFrame) -> dict[str, str]:
+    """ip -> its label; a host name (SfB traces name their peers) -> the same label."""
+    return host_labels(survey(events))
+
+
 
 
 def _logging_hosts_by_sip(events, sip, vote, names) -> None:

@@ -4,42 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from . import schema
 from ..intake.archive import Bundle, Limits, Member, Skipped
+from ..model import ReadResult, SourceReport
 from .parsers import REGISTRY, SNIFF_BYTES, ParseContext, Parser, identify
 from .parsers.base import zone
 
 # Kinds whose stamps carry no year: their year comes from the other sources, else the file's time.
 YEARLESS = ("cms",)
-
-
-@dataclass
-class SourceReport:
-    file: str
-    kind: str
-    events: int = 0
-    skipped: int = 0
-    skip_reasons: dict[str, int] = field(default_factory=dict)  # why records were skipped, counted
-    warnings: list[str] = field(default_factory=list)
-    warning_count: int = 0
-
-    def to_dict(self) -> dict:
-        return {"file": self.file, "kind": self.kind, "events": self.events, "skipped": self.skipped,
-                "skip_reasons": self.skip_reasons, "warnings": self.warnings}
-
-
-@dataclass
-class ReadResult:
-    input: str
-    events: pd.DataFrame
-    sources: list[SourceReport]
-    skipped: list[Skipped]
-    notes: list[str]
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this process

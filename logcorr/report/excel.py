@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from ..events import schema
-from ..api import Diagnosis, iso
+from ..model import Diagnosis, iso
 from . import ladder
 
 EXCEL_CELL_LIMIT = 32767
@@ -48,18 +48,18 @@ def _workbook(d: Diagnosis) -> Workbook:
     _summary(wb, d)
     _sheet(wb, "Findings",
            ["severity", "rule", "title", "call_id", "time (UTC)", "detail", "explanation", "fix", "evidence"],
-           ([f.severity, f.rule, f.title, f.call_id, iso(f.ts), getattr(f, "detail", ""), f.explanation,
+           ([str(f.severity), f.rule, f.title, f.call_id, iso(f.ts), getattr(f, "detail", ""), f.explanation,
              f.fix, "\n".join(f"{e.file}:{e.pos}  {e.summary}" for e in f.evidence)] for f in d.findings),
            widths=[9, 28, 40, 36, 26, 40, 60, 60, 90], wrap=True)
     _sheet(wb, "Calls", ["call_id", "media", "start (UTC)", "stage", "summary", "steps"],
-           ([c["call_id"], c.get("media", ""), iso(c.get("start")), c.get("stage", ""), c.get("summary", ""),
-             "\n".join(f"{i}. {s['step']}: {s['state']}" + (f" ({s['note']})" if s.get("note") else "")
-                       for i, s in enumerate(c.get("steps", []), 1))] for c in d.calls),
+           ([c.call_id, c.media, iso(c.start), c.stage, c.summary,
+             "\n".join(f"{i}. {s.name}: {s.state}" + (f" ({s.note})" if s.note else "")
+                       for i, s in enumerate(c.steps, 1))] for c in d.calls),
            widths=[40, 22, 26, 24, 80, 70], wrap=True)
-    shown = [c for c in d.calls if "applicationsharing" in c.get("media", "")] or d.calls
+    shown = [c for c in d.calls if "applicationsharing" in c.media] or d.calls
     drawing = ladder.Ladder(d.events, d.roles, d.findings)
     _sheet(wb, "Ladder", ["call_id", "time (aligned, UTC)", "from", "to", "message", "detail", "finding", "where"],
-           ([c["call_id"], iso(r["ts"]), r["from"], r["to"], r["what"], r["detail"], r["mark"], r["where"]]
+           ([c.call_id, iso(r["ts"]), r["from"], r["to"], r["what"], r["detail"], r["mark"], r["where"]]
             for c in shown for r in drawing.rows(c)),
            widths=[36, 26, 24, 24, 34, 50, 34, 80])
     _events(wb, d)
@@ -99,17 +99,17 @@ def _summary(wb, d: Diagnosis) -> None:
     ws.column_dimensions["B"].width = 110
     ws.append([_styled(ws, "logcorr diagnosis", font=TITLE), _clean(d.read.input)])
     rows = [("events", len(d.events)), ("findings", len(d.findings)),
-            ("worst severity", d.worst() or "none"), ("", "")]
+            ("worst severity", str(d.worst() or "none")), ("", "")]
     for f in d.findings:
         rows.append((f.severity.upper(), f"{f.rule}: {f.title}" + (f" (call {f.call_id})" if f.call_id else "")))
     for c in d.calls:
-        if c.get("steps"):
-            rows.append(("presentation call", f"{c['call_id']}: {c['summary']}"))
+        if c.steps:
+            rows.append(("presentation call", f"{c.call_id}: {c.summary}"))
     rows.append(("", ""))
     rows += [(s.kind, f"{s.file}: {s.events} events, {s.skipped} skipped") for s in d.read.sources]
     rows += [("not read", f"{s.name}: {s.reason}") for s in d.read.skipped]
     rows += [("note", n) for n in d.read.notes]
-    rows += [("clock", c.get("summary", "")) for c in d.clocks]
+    rows += [("clock", c.summary()) for c in d.clocks]
     rows += [("host", f"{addr}: {label}") for addr, label in d.roles.items() if addr[:1].isdigit()]
     for r in rows:
         ws.append([_clean(v) for v in r])
@@ -120,7 +120,7 @@ def _events(wb, d: Diagnosis) -> None:
     events = d.events
     omitted = 0
     if len(events) > EVENTS_MAX:
-        keep = set().union(*(c.get("_events", set()) for c in d.calls)) if d.calls else set()
+        keep = set().union(*(c.events for c in d.calls)) if d.calls else set()
         keep |= {(e.file, e.pos) for f in d.findings for e in f.evidence}
         wanted = pd.Series([(f, p) in keep for f, p in zip(events["file"], events["pos"])], index=events.index)
         room = max(EVENTS_MAX - int(wanted.sum()), 0)

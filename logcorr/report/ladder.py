@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..calls.hosts import ip_of
+from ..model import Call
 
 COL = 22  # characters per column
 
@@ -34,10 +35,10 @@ class Ladder:
         wire = events[events["proto"].isin(("stun", "tcp"))]
         self.wire_rows = dict(zip(zip(wire["file"], wire["pos"]), wire.index))
 
-    def rows(self, call: dict) -> list[dict]:
+    def rows(self, call: Call) -> list[dict]:
         """The messages of `call` as dicts: time, from, to, what, where (file:pos), mark."""
-        picked = list(self.sip_rows.get(call["call_id"], []))
-        picked += [self.wire_rows[k] for k in call.get("_events", ()) if k in self.wire_rows]
+        picked = list(self.sip_rows.get(call.call_id, []))
+        picked += [self.wire_rows[k] for k in call.events if k in self.wire_rows]
         chosen = self.events.loc[sorted(set(picked))].sort_values("ts_aligned", kind="stable")
         out, drawn = [], set()
         for r in chosen.itertuples():

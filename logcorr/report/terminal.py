@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..api import Diagnosis, iso
+from ..model import Diagnosis, iso
 
 BRIEF_CALLS = 10  # calls without steps or findings listed one line each, this many at most
 SAME_RULE_IN_FULL = 3  # findings of one rule printed in full; the rest are counted
@@ -38,7 +38,7 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
         add("")
         add(st("Clocks:", bold=True))
         for c in d.clocks:
-            add(f"  {c.get('summary') or c}")
+            add(f"  {c.summary()}")
     hosts = {a: label for a, label in d.roles.items() if a[:1].isdigit() or a.startswith("[")}
     if hosts:
         add("")
@@ -51,21 +51,20 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
         add("  no SIP call found in the bundle")
     # presentation calls and calls with findings in full; the others in one line each, up to a few
     flagged = {f.call_id for f in d.findings if f.call_id}
-    full = [c for c in d.calls if c.get("steps") or c["call_id"] in flagged]
+    full = [c for c in d.calls if c.steps or c.call_id in flagged]
     brief = [c for c in d.calls if c not in full]
     for c in full:
-        media = c.get("media") or "no SDP"
-        add(f"  {c['call_id']}  [{media}]  from {iso(c.get('start'))}")
-        add(f"      {c.get('summary', '')}")
-        if c.get("related"):
-            add(f"      same conversation as: {', '.join(c['related'])}")
-        for i, step in enumerate(c.get("steps", []), 1):
-            mark = {"seen": "ok ", "missing": st("-- ", fg="red", bold=True)}.get(step["state"], " ? ")
-            when = iso(step.get("ts")) or ""
-            note = step.get("note", "")
-            add(f"      {mark}{i:>2} {step['step']:<24} {step['state']:<15} {when[11:23]:<12} {note}".rstrip())
+        media = c.media or "no SDP"
+        add(f"  {c.call_id}  [{media}]  from {iso(c.start)}")
+        add(f"      {c.summary}")
+        if c.related:
+            add(f"      same conversation as: {', '.join(c.related)}")
+        for i, step in enumerate(c.steps, 1):
+            mark = {"seen": "ok ", "missing": st("-- ", fg="red", bold=True)}.get(step.state, " ? ")
+            when = iso(step.ts) or ""
+            add(f"      {mark}{i:>2} {step.name:<24} {step.state:<15} {when[11:23]:<12} {step.note}".rstrip())
     for c in brief[:BRIEF_CALLS]:
-        add(f"  {c['call_id']}  [{c.get('media') or 'no SDP'}]  {c.get('summary', '')}")
+        add(f"  {c.call_id}  [{c.media or 'no SDP'}]  {c.summary}")
     if len(brief) > BRIEF_CALLS:
         add(f"  ... {len(brief) - BRIEF_CALLS} more calls (the Excel report's Calls sheet lists them all)")
     add("")

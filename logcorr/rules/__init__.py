@@ -1,14 +1,14 @@
 """Rules as data: YAML files in rules/, loaded, checked against their examples, evaluated.
 
-Public API: default_rules_dir, load_rules, RuleSet, Rule, RuleError, evaluate, Finding, Evidence,
-check_rules.
+Public API: default_rules_dir, load_rules, RuleSet, Rule, RuleError, evaluate, apply,
+worst_first, check_rules (findings are logcorr.model.Finding).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from .check import check_rules
-from .evaluate import evaluate
+from .evaluate import apply, evaluate, worst_first
 from .loader import load_rules
 from .model import Evidence, Finding, Rule, RuleError, RuleSet
 
@@ -23,6 +23,6 @@ def default_rules_dir() -> Path:
 
 
 __all__ = [
-    "default_rules_dir", "load_rules", "RuleSet", "Rule", "RuleError", "evaluate", "Finding",
-    "Evidence", "check_rules",
+    "default_rules_dir", "load_rules", "RuleSet", "Rule", "RuleError", "evaluate", "apply",
+    "worst_first", "Finding", "Evidence", "check_rules",
 ]

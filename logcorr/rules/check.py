@@ -8,6 +8,7 @@ import pandas as pd
 
 from logcorr.events import schema
 
+from ..model import Call, Evidence, Step
 from .evaluate import evaluate
 from .loader import EXAMPLE_BASE, load_rules
 from .model import Example, Rule, RuleError, RuleSet
@@ -26,11 +27,33 @@ def example_frame(example: Example) -> pd.DataFrame:
     return schema.to_frame(records)
 
 
+def example_calls(example: Example) -> list[Call] | None:
+    """An example's calls, written as `diagnose --json` shows them, as Call objects."""
+    if example.calls is None:
+        return None
+    return [_call(c) for c in example.calls]
+
+
+def _call(mapping: dict) -> Call:
+    steps = [Step(name=str(s.get("step", "")), state=s.get("state", "missing"), ts=_time(s.get("ts")),
+                  evidence=[Evidence(file=str(e.get("file", "")), pos=e.get("pos"),
+                                     summary=str(e.get("summary", ""))) for e in s.get("evidence") or []],
+                  note=str(s.get("note") or ""))
+             for s in mapping.get("steps") or []]
+    return Call(call_id=str(mapping.get("call_id") or ""), media=str(mapping.get("media") or ""),
+                start=_time(mapping.get("start")), stage=str(mapping.get("stage") or ""),
+                summary=str(mapping.get("summary") or ""), steps=steps)
+
+
+def _time(value) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
 def run_example(rule: Rule, example: Example) -> str | None:
     """None when the example gives the expected number of findings, else what went wrong."""
     try:
         events = example_frame(example)
-        findings = evaluate(RuleSet(rules=[rule]), events, example.calls)
+        findings = evaluate(RuleSet(rules=[rule]), events, example_calls(example))
     except Exception as exc:  # a broken example is a failure to report, not a crash
         return f"{rule.file}:{example.line}: example '{example.name}' raised {type(exc).__name__}: {exc}"
     if len(findings) != example.expect:

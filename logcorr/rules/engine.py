@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..model import Call
+from ..model import Step as FlowStep
 from .frames import ROW, TS, first_per, key_text, step_frame
-from .model import AbsentBlock, CallBlock, CountBlock, MatchBlock, SequenceBlock, Step
+from .model import CALL_FIELDS, AbsentBlock, CallBlock, CountBlock, MatchBlock, SequenceBlock, Step
 from .predicates import View
 
 MAX_CITED = 10  # events cited per count finding
@@ -21,8 +23,8 @@ MAX_CITED = 10  # events cited per count finding
 class Hit:
     rows: list[tuple[str, int]]  # (step name, row position) in citation order
     keys: dict = field(default_factory=dict)  # join key values of the match
-    call: dict | None = None  # call blocks: the call it is about
-    call_steps: list[dict] = field(default_factory=list)
+    call: Call | None = None  # call blocks: the call it is about
+    call_steps: list[FlowStep] = field(default_factory=list)  # ... and its steps it cites
 
 
 def _r(name: str) -> str:
@@ -213,12 +215,10 @@ def _count_at_most(block: CountBlock, view: View) -> list[Hit]:
 
 
 # ------------------------------------------------------------------------------------- call
-def run_call(block: CallBlock, calls: list[dict] | None) -> list[Hit]:
+def run_call(block: CallBlock, calls: list[Call] | None) -> list[Hit]:
     if not calls:
         return []
-    from .model import CALL_FIELDS
-
-    frame = pd.DataFrame({k: [str(c.get(k) or "") for c in calls] for k in CALL_FIELDS})
+    frame = pd.DataFrame({k: [str(getattr(c, k) or "") for c in calls] for k in CALL_FIELDS})
     if block.where is not None:
         ok = block.where.mask(View(frame, CALL_FIELDS))
     else:
@@ -227,10 +227,10 @@ def run_call(block: CallBlock, calls: list[dict] | None) -> list[Hit]:
     for call, good in zip(calls, ok):
         if not good:
             continue
-        states = {s.get("step"): s for s in call.get("steps") or []}
+        states = {s.name: s for s in call.steps}
 
         def state(name):
-            return (states.get(name) or {}).get("state", "missing")
+            return states[name].state if name in states else "missing"
 
         if all(state(n) == "seen" for n in block.seen) and all(
             state(n) == "missing" for n in block.missing
@@ -240,7 +240,7 @@ def run_call(block: CallBlock, calls: list[dict] | None) -> list[Hit]:
     return hits
 
 
-def run_block(block, view: View, calls: list[dict] | None) -> list[Hit]:
+def run_block(block, view: View, calls: list[Call] | None) -> list[Hit]:
     if isinstance(block, MatchBlock):
         return run_match(block, view)
     if isinstance(block, SequenceBlock):

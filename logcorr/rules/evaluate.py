@@ -1,21 +1,21 @@
-"""Running a rule set over the event table."""
+"""Running a rule set over the event table and the calls."""
 from __future__ import annotations
 
 import pandas as pd
 
 from logcorr.events import schema
 
+from ..model import Call, Finding
 from .engine import run_block
 from .findings import make_finding
-from .model import Finding, RuleSet
+from .model import RuleSet
 from .predicates import View
 
 KINDS = {c.name: c.kind for c in schema.COLUMNS}
-_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-def evaluate(ruleset: RuleSet, events: pd.DataFrame, calls: list[dict] | None = None) -> list[Finding]:
-    """Findings of every rule, ordered by time (then severity, rule id)."""
+def evaluate(ruleset: RuleSet, events: pd.DataFrame, calls: list[Call] | None = None) -> list[Finding]:
+    """Findings of every rule, ordered by time (then severity, worst first, and rule id)."""
     if any(name not in events.columns for name in schema.NAMES):
         events = schema.coerce(events)  # a partial table: add the missing columns, typed
     view = View(events.reset_index(drop=True), KINDS)
@@ -27,5 +27,21 @@ def evaluate(ruleset: RuleSet, events: pd.DataFrame, calls: list[dict] | None = 
             for hit in run_block(block, view, calls):
                 findings.append(make_finding(rule, hit, view))
     far = pd.Timestamp.max.tz_localize("UTC")
-    findings.sort(key=lambda f: (f.ts if f.ts is not None else far, _ORDER[f.severity], f.rule))
+    findings.sort(key=lambda f: (f.ts if f.ts is not None else far, -f.severity.rank, f.rule))
     return findings
+
+
+def apply(ruleset: RuleSet, events: pd.DataFrame, calls: list[Call]) -> list[Finding]:
+    """The findings of a bundle, worst first: rules compare times across sources, so they read
+    the aligned clock (`ts_aligned`) as `ts`."""
+    if "ts_aligned" in events:
+        events = events.assign(ts=events["ts_aligned"])
+    return worst_first(evaluate(ruleset, events, calls))
+
+
+def worst_first(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then infos; each in time order (to the millisecond)."""
+    def key(f: Finding):
+        return -f.severity.rank, f.ts is not None, f.ts.floor("ms") if f.ts is not None else 0
+
+    return sorted(findings, key=key)

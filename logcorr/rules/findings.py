@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from .engine import Hit
-from .model import Evidence, Extract, Finding, Rule, iso_utc
+from ..model import Call, Evidence, Finding, Severity, iso
+from .model import CALL_FIELDS, Extract, Rule
 from .predicates import View
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
@@ -22,7 +23,7 @@ def _value(view: View, col: str, row: int) -> str:
             return ""
         return f"{int(v):#x}" if col in HEX_COLUMNS else str(int(v))
     if kind == "datetime":
-        return "" if np.isnat(v) else iso_utc(pd.Timestamp(v, tz="UTC"))
+        return "" if np.isnat(v) else iso(pd.Timestamp(v, tz="UTC"))
     return "" if v is None else str(v)
 
 
@@ -108,35 +109,28 @@ def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
         return val
 
     return Finding(
-        rule=rule.id, severity=rule.severity, title=rule.title, call_id=call_id, ts=ts,
+        rule=rule.id, severity=Severity(rule.severity), title=rule.title, call_id=call_id, ts=ts,
         explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
         evidence=[_evidence(view, r) for r in rows], detail=_render(rule.detail, lookup).strip(),
     )
 
 
 def _call_finding(rule: Rule, hit: Hit) -> Finding:
-    call = hit.call
-    evidence: list[Evidence] = []
-    stamps = []
-    for step in hit.call_steps:
-        if step.get("ts") is not None:
-            stamps.append(pd.Timestamp(step["ts"]))
-        for ev in step.get("evidence") or []:
-            if isinstance(ev, Evidence):
-                evidence.append(ev)
-            elif isinstance(ev, dict):
-                evidence.append(Evidence(file=str(ev.get("file", "")), pos=ev.get("pos"),
-                                         summary=str(ev.get("summary", ""))))
-    stamps = [s.tz_localize("UTC") if s.tzinfo is None else s.tz_convert("UTC") for s in stamps]
-    ts = max(stamps) if stamps else (pd.Timestamp(call["start"]) if call.get("start") else None)
-    if ts is not None and ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
+    call: Call = hit.call
+    evidence = [e for step in hit.call_steps for e in step.evidence]
+    stamps = [_utc(step.ts) for step in hit.call_steps if step.ts is not None]
+    ts = max(stamps) if stamps else (_utc(call.start) if call.start is not None else None)
 
     def lookup(name: str) -> str:
-        return str(call.get(name, "") or "")
+        return str(getattr(call, name) or "") if name in CALL_FIELDS else ""
 
     return Finding(
-        rule=rule.id, severity=rule.severity, title=rule.title, call_id=str(call.get("call_id") or ""),
+        rule=rule.id, severity=Severity(rule.severity), title=rule.title, call_id=call.call_id,
         ts=ts, explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
-        evidence=evidence, detail=_render(rule.detail, lookup).strip(),
+        evidence=list(evidence), detail=_render(rule.detail, lookup).strip(),
     )
+
+
+def _utc(ts: pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -1,4 +1,4 @@
-"""The rule model: what a loaded rule is, and what a finding is."""
+"""The rule model: what a loaded rule is (a finding is in logcorr.model)."""
 from __future__ import annotations
 
 import re
@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..model import FLOW_STEPS, Evidence, Finding, Severity  # noqa: F401 (the rules' names for them)
 from .predicates import Node
 
-SEVERITIES = ("info", "warning", "error")
-
-# The presentation-sharing flow (CONTRACT.md): the step names a `call` block may name.
-FLOW_STEPS = (
-    "invite", "allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
-    "answer-relay", "ack", "connection-attempt", "connection-bind", "connection-bind-success",
-    "ice-checks", "reinvite",
-)
+SEVERITIES = tuple(Severity)
 CALL_FIELDS = {"call_id": "str", "media": "str", "stage": "str", "summary": "str"}
 
 
@@ -148,50 +142,3 @@ class RuleSet:
     @property
     def ids(self) -> list[str]:
         return [r.id for r in self.rules]
-
-
-@dataclass
-class Evidence:
-    file: str
-    pos: int | None
-    summary: str
-
-    def to_dict(self) -> dict:
-        return {"file": self.file, "pos": self.pos, "summary": self.summary}
-
-
-@dataclass
-class Finding:
-    rule: str
-    severity: str
-    title: str
-    call_id: str
-    ts: pd.Timestamp | None
-    explanation: str
-    fix: str
-    evidence: list[Evidence]
-    detail: str = ""
-
-    def to_dict(self) -> dict:
-        out = {
-            "rule": self.rule,
-            "severity": self.severity,
-            "title": self.title,
-            "call_id": self.call_id,
-            "ts": iso_utc(self.ts),
-            "explanation": self.explanation,
-            "fix": self.fix,
-            "evidence": [e.to_dict() for e in self.evidence],
-        }
-        if self.detail:
-            out["detail"] = self.detail
-        return out
-
-
-def iso_utc(ts) -> str | None:
-    """ISO 8601 UTC with milliseconds and a Z, as the contract shows."""
-    if ts is None or pd.isna(ts):
-        return None
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
