@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import bench_capture  # noqa: E402
-from logcorr import api, calls as calls_stage  # noqa: E402
+from logcorr import api  # noqa: E402
+from logcorr.calls import clocks, flow  # noqa: E402
 from logcorr.report import excel, terminal  # noqa: E402
 
 SHARE_OK = REPO / "tests" / "cases" / "share-ok" / "share-ok.zip"
@@ -103,10 +104,10 @@ def main() -> None:
         result = api.read(folder)
         timings["read"] = time.perf_counter() - t
         t = time.perf_counter()
-        api.align(result)
+        _, table = clocks.aligned(result.events)
         timings["align"] = time.perf_counter() - t
         t = time.perf_counter()
-        calls = calls_stage.build(result.events)
+        calls = flow.build(table)
         timings["calls"] = time.perf_counter() - t
         t = time.perf_counter()
         d = api.diagnose(folder)
