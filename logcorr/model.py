@@ -203,7 +203,7 @@ class Call:
     allocations: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)  # Call-IDs of the same conversation
     verdict: CallVerdict | None = None
-    events: set[tuple[str, int]] = field(default_factory=set, repr=False)  # (file, pos) it owns
+    event_keys: set[tuple[str, int]] = field(default_factory=set, repr=False)  # (file, pos) of its events
 
     @property
     def presentation(self) -> bool:

@@ -88,7 +88,7 @@ def test_json_report_carries_the_new_fields_and_fits_the_schema():
     assert [(f["role"], f["explained_by"]) for f in doc["findings"]] == [
         ("cause", None), ("consequence", "presenter-rights")]
     assert doc["calls"][0]["steps"][0]["ts"] == "2026-11-19T09:18:13.122Z"
-    assert "events" not in doc["calls"][0]  # the stages' own bookkeeping stays out
+    assert "event_keys" not in doc["calls"][0]  # the stages' own bookkeeping stays out
     assert json.loads(json_report.render(d)) == doc
 
 
@@ -156,3 +156,20 @@ def test_main_exits_with_the_code(monkeypatch, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["diagnose", str(EXAMPLE), "--no-xlsx"])
     assert exit_.value.code == 3
+
+
+def test_workbook_keeps_the_calls_events_when_it_must_leave_some_out(monkeypatch, tmp_path):
+    import openpyxl
+
+    from logcorr.report import excel
+
+    d = api.diagnose(EXAMPLE)
+    share = next(c for c in d.calls if c.presentation)
+    monkeypatch.setattr(excel, "EVENTS_MAX", 5)
+    wb = openpyxl.load_workbook(excel.write(d, tmp_path / "r.xlsx"))
+    rows = list(wb["Events"].iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in wb["Events"][1]]
+    file_col, pos_col = header.index("file"), header.index("pos")
+    kept = {(r[file_col], r[pos_col]) for r in rows[:-1]}
+    assert share.event_keys <= kept and len(kept) < len(d.events)
+    assert "more events left out" in rows[-1][0]

@@ -95,13 +95,13 @@ def build(events: pd.DataFrame) -> list[Call]:
             conversation_id=conv,
             summary=_dialog_summary(g, invites),
             allocations=_allocations(g, stun),
-            events={(r["file"], r["pos"]) for r in g},
+            event_keys={(r["file"], r["pos"]) for r in g},
         )
         if call.presentation:
             steps, linked = _flow(g, stun, capture_ips, turn_ips)
             call.steps = steps
             call.stage, call.summary = _verdict(steps)
-            call.events |= linked
+            call.event_keys |= linked
         calls.append(call)
     for call in calls:
         conv = call.conversation_id
@@ -403,6 +403,6 @@ def attribute(findings: list[Finding], calls: list[Call]) -> None:
             continue
         cited = {(e.file, e.pos) for e in f.evidence}
         for call in calls:
-            if cited & call.events:
+            if cited & call.event_keys:
                 f.call_id = call.call_id
                 break

@@ -78,7 +78,8 @@ def _sheet(wb, title: str, header: list[str], rows, widths: list[int], wrap: boo
         if wrap:
             values = [_styled(ws, v, alignment=WRAP) for v in values]
         for i in time_columns:
-            values[i] = _styled(ws, values[i], number_format=TIME_FORMAT)
+            if i < len(values):  # a note row has one cell
+                values[i] = _styled(ws, values[i], number_format=TIME_FORMAT)
         ws.append(values)
 
 
@@ -120,7 +121,7 @@ def _events(wb, d: Diagnosis) -> None:
     events = d.events
     omitted = 0
     if len(events) > EVENTS_MAX:
-        keep = set().union(*(c.events for c in d.calls)) if d.calls else set()
+        keep = set().union(*(c.event_keys for c in d.calls)) if d.calls else set()
         keep |= {(e.file, e.pos) for f in d.findings for e in f.evidence}
         wanted = pd.Series([(f, p) in keep for f, p in zip(events["file"], events["pos"])], index=events.index)
         room = max(EVENTS_MAX - int(wanted.sum()), 0)

@@ -38,7 +38,7 @@ class Ladder:
     def rows(self, call: Call) -> list[dict]:
         """The messages of `call` as dicts: time, from, to, what, where (file:pos), mark."""
         picked = list(self.sip_rows.get(call.call_id, []))
-        picked += [self.wire_rows[k] for k in call.events if k in self.wire_rows]
+        picked += [self.wire_rows[k] for k in call.event_keys if k in self.wire_rows]
         chosen = self.events.loc[sorted(set(picked))].sort_values("ts_aligned", kind="stable")
         out, drawn = [], set()
         for r in chosen.itertuples():
