@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 
 from logcorr import cli
-from logcorr.errors import ExitCode
 
 REPO = Path(__file__).parent.parent
 EXAMPLE = REPO / "examples" / "presenter-rights.zip"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from logcorr.rules import loader
-from logcorr.rules.model import FLOW_STEPS
+from logcorr.model import FLOW_STEPS
 from logcorr.rules.predicates import OPERATORS
 from logcorr.events.schema import NAMES
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from .check import check_rules
 from .evaluate import apply, evaluate, worst_first
 from .loader import load_rules
-from .model import Evidence, Finding, Rule, RuleError, RuleSet
+from ..model import Evidence, Finding
+from .model import Rule, RuleError, RuleSet
 
 
 def default_rules_dir() -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model import FLOW_STEPS, Evidence, Finding, Severity  # noqa: F401 (the rules' names for them)
+from ..model import FLOW_STEPS, Severity  # noqa: F401 (FLOW_STEPS: the step names a call block may name)
 from .predicates import Node
 
 SEVERITIES = tuple(Severity)
