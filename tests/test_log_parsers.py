@@ -1,4 +1,4 @@
-"""Expressway, SfB (Snooper, UccApi) and plain SIP text parsers: sniffing, golden events, the
+"""CMS, Expressway, SfB (Snooper, UccApi) and plain SIP text parsers: sniffing, golden events, the
 details each format needs (Msg-Hash pairs, B2BUA legs, UTCTime, ICEWarn, multipart fallback)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 import golden
 from logcorr.events import msdiag
-from logcorr.events.parsers import expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
+from logcorr.events.parsers import cms, expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
 from logcorr.events.parsers.base import ParseContext
 from logcorr.events.schema import NAMES, to_frame
 
@@ -19,6 +19,11 @@ NEIGHBOURS = DATA / "neighbours"
 
 # sample -> (parser, events, warnings)
 COUNTS = {
+    "cms/cisco-210800-turn-ice-failure.txt": (cms, 4, 1),
+    "cms/cisco-213552-webadmin-eventlog-bfcp.txt": (cms, 28, 1),
+    "cms/cisco-221729-cms-core-edge-syslog.txt": (cms, 40, 1),
+    "cms/jasonneurohr-sipops-comment-sip-trace-read-failure.txt": (cms, 2, 1),
+    "cms/shareok-cms01-syslog.log": (cms, 84, 0),
     "expressway/bluck7-expressway-mra-callflow-expe-diaglog.txt": (expressway, 5, 1),
     "expressway/bluck7-proxyparser-comments-mediarouting-turn.txt": (expressway, 9, 0),
     "expressway/cisco-212383-network-sip-504-sipmsg.txt": (expressway, 1, 0),
@@ -32,7 +37,8 @@ COUNTS = {
     "sfb/fixture-client-uccapi-web-copy.txt": (sfb_uccapi, 1, 0),
     "sfb/fixture-snooper-icewarn-multipart.txt": (sfb_snooper, 4, 2),
     "sfb/ms-support-test-csfederatedpartner-sipstack.txt": (sfb_snooper, 2, 0),
-    "sfb/msxfaq-uccapilog-packet-lines.txt": (sfb_uccapi, 0, 0),
+    # the published excerpt holds only the two closing lines of its packets: no message to read
+    "sfb/msxfaq-uccapilog-packet-lines.txt": (sfb_uccapi, 0, 2),
     "sfb/share-ok-sfbedge01_SIPStack_snooper.txt": (sfb_snooper, 28, 0),
     "sip/fixture-plain-messages.txt": (siptext, 2, 0),
     "sip/fixture-sngrep-export.txt": (siptext, 2, 0),
@@ -62,9 +68,9 @@ def test_every_sample_is_counted():
 @pytest.mark.parametrize("rel", sorted(COUNTS))
 def test_sample_matches_golden(rel):
     sample = DATA / rel
-    parser, events, ctx = golden.parse(sample)
-    assert parser is COUNTS[rel][0].PARSER
-    assert events == golden.load(golden.expected_path(sample)), "run python tests/regen_golden.py"
+    entry, lines, ctx = golden.parse(sample)
+    assert entry.parser is COUNTS[rel][0].PARSER
+    assert lines == golden.load(golden.expected_path(sample)), "run python tests/regen_golden.py"
 
 
 @pytest.mark.parametrize("rel", sorted(COUNTS))
@@ -103,7 +109,7 @@ def test_neighbours_sniff_negative(name):
 @pytest.mark.parametrize("rel", sorted(COUNTS))
 def test_each_sample_sniffed_by_its_parser_only(rel):
     head = (DATA / rel).read_bytes()[:65536]
-    assert golden.sniffing(head) == [COUNTS[rel][0].PARSER]
+    assert [e.parser for e in golden.sniffing(head)] == [COUNTS[rel][0].PARSER]
 
 
 # --- Expressway -------------------------------------------------------------------------------

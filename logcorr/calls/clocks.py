@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-# Which clock to prefer as the reference: the TURN server's own (its log and its capture).
-REFERENCE_ORDER = ("expressway", "pcap", "sfb", "cms", "sip")
+from ..events.parsers import CLOCK_ORDER
+
+# Which clock to prefer as the reference: the TURN server's own (its log and its capture); each
+# parser's registry entry says its source's rank.
+REFERENCE_ORDER = CLOCK_ORDER
 MIN_PAIRS = 1
 
 

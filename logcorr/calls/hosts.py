@@ -11,10 +11,11 @@ from collections import Counter
 
 import pandas as pd
 
-EXPRESSWAY_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+;[^\n]*(?:egress-zone|proxy-call-id)=", re.M | re.I)
-SFB_AGENT = re.compile(r"^(?:User-Agent|Server): [^\n]*(?:UCCAPI|RTC/|Skype for Business|Lync)", re.M | re.I)
+from ..events.parsers import ROLES
+
+SFB_AGENT = re.compile(r"UCCAPI|RTC/|Skype for Business|Lync", re.I)
 CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
-BOTTOM_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+", re.M | re.I)
+IPV4_HOP = re.compile(r"^([\d.]+):\d+$")  # a Via sent-by as an IPv4 address with its port
 
 
 def ip_of(address: str) -> str:
@@ -35,7 +36,7 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
 
     names: dict[str, str] = {}
     sip = events[events["proto"] == "sip"]
-    for source, role in (("cms", "CMS"), ("expressway", "Expressway"), ("sfb", "SfB")):
+    for source, role in ROLES.items():
         own = sip[sip["source"] == source]
         for r in own.itertuples():
             mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
@@ -57,13 +58,12 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
     for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
         vote(ip_of(r.peer), "TURN peer", 2)
     for r in sip.itertuples():
-        raw = r.raw or ""
-        for ip in EXPRESSWAY_VIA.findall(raw):
-            vote(ip, "Expressway")
-        if SFB_AGENT.search(raw) and r.method == "INVITE" and r.status is pd.NA:
-            vias = BOTTOM_VIA.findall(raw)
-            if vias:
-                vote(vias[-1], "SfB client")
+        for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
+            vote(hop.group(1), "Expressway")
+        if SFB_AGENT.search(r.user_agent) and r.method == "INVITE" and r.status is pd.NA:
+            bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
+            if bottom:
+                vote(bottom.group(1), "SfB client")
     _logging_hosts_by_sip(events, sip, vote, names)
     labels: dict[str, str] = {}
     turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
@@ -94,7 +94,7 @@ def _logging_hosts_by_sip(events, sip, vote, names) -> None:
                         seen[ip_of(other.src)] += 1
         if seen:
             ip, _ = seen.most_common(1)[0]
-            vote(ip, {"sfb": "SfB", "cms": "CMS", "expressway": "Expressway"}.get(source, "host"), 3)
+            vote(ip, ROLES.get(source, "host"), 3)
             names.setdefault(ip, host)
 
 
