@@ -272,28 +272,26 @@ def parse_sdp(text: str) -> Sdp:
             parts = value.split()
             sdp.connection = parts[2] if len(parts) > 2 else ""
         elif kind == "a":
-            name, _, attr = value.partition(":")
-            target = current
-            if name == "ice-ufrag":
-                if target is None:
-                    sdp.ice_ufrag = attr.strip()
-                else:
-                    target.ice_ufrag = attr.strip()
-            elif name == "ice-pwd":
-                if target is None:
-                    sdp.ice_pwd = attr.strip()
-                else:
-                    target.ice_pwd = attr.strip()
-            elif name in ("candidate", "x-candidate-ipv6") and target is not None:
-                cand = parse_candidate(attr)
-                if cand is not None:
-                    target.candidates.append(cand)
-            elif target is not None:
-                target.attributes.append((name, attr.strip()))
+            _attribute(sdp, current, value)
     for m in sdp.media:  # session-level ICE credentials apply to media without their own
         m.ice_ufrag = m.ice_ufrag or sdp.ice_ufrag
         m.ice_pwd = m.ice_pwd or sdp.ice_pwd
     return sdp
+
+
+def _attribute(sdp: Sdp, media: Media | None, value: str) -> None:
+    """One `a=` line, at session level (`media` None) or in a medium."""
+    name, _, attr = value.partition(":")
+    if name in ("ice-ufrag", "ice-pwd"):
+        setattr(media if media is not None else sdp, name.replace("-", "_"), attr.strip())
+    elif media is None:
+        return
+    elif name in ("candidate", "x-candidate-ipv6"):
+        cand = parse_candidate(attr)
+        if cand is not None:
+            media.candidates.append(cand)
+    else:
+        media.attributes.append((name, attr.strip()))
 
 
 def parse_candidate(value: str) -> Candidate | None:
