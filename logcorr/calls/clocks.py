@@ -102,7 +102,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     reference = min(clocks, key=rank)
     ref_source, ref_host = reference.split("|", 1)
     offsets: dict[str, Clock] = {reference: Clock(ref_source, ref_host, 0.0, 0, ref_host, "reference")}
-    _same_host_captures(events, clocks, offsets, ref_host)
+    _same_host_captures(events, offsets)
     # breadth-first: a clock tied to an aligned clock gets aligned through it
     changed = True
     while changed:
@@ -121,7 +121,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
                 source, host = c.split("|", 1)
                 offsets[c] = Clock(source, host, best[0], best[1], ref_host, "sip")
                 changed = True
-    _same_host_captures(events, clocks, offsets, ref_host)
+    _same_host_captures(events, offsets)
     for c in clocks:
         if c not in offsets:
             source, host = c.split("|", 1)
@@ -142,7 +142,7 @@ def _offset(joined: pd.DataFrame) -> float | None:
     return float(diffs.median())
 
 
-def _same_host_captures(events, clocks, offsets, ref_host) -> None:
+def _same_host_captures(events, offsets) -> None:
     """A capture inside an Expressway diagnostic archive runs on that Expressway's clock."""
     files = events.drop_duplicates(["source", "host", "file"])[["source", "host", "file"]]
     folder = lambda f: f.rsplit("/", 1)[0] if "/" in f else f.rsplit("!", 1)[0]

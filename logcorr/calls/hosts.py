@@ -64,7 +64,7 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
             bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
             if bottom:
                 vote(bottom.group(1), "SfB client")
-    _logging_hosts_by_sip(events, sip, vote, names)
+    _logging_hosts_by_sip(sip, vote, names)
     labels: dict[str, str] = {}
     turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
     for ip, c in votes.items():
@@ -77,7 +77,7 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
-def _logging_hosts_by_sip(events, sip, vote, names) -> None:
+def _logging_hosts_by_sip(sip, vote, names) -> None:
     """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
     through the messages it sent: the next hop logged them as received from its address."""
     keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])

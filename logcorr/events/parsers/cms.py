@@ -102,7 +102,6 @@ class _Trace:
     in_body: bool = False
     body_bytes: int = 0
     content_length: int | None = None
-    first_raw: str = ""
 
     def add(self, text: str) -> None:
         self.lines.append(text)
@@ -242,7 +241,7 @@ class _Reader(LineReader):
             else:
                 src, dst, direction = d.group("local"), d.group("to"), "out"
             self.pending[host] = _Trace(pos=lineno, ts=ts, host=host, direction=direction,
-                                        transport=d.group("tr"), src=src, dst=dst, first_raw=line)
+                                        transport=d.group("tr"), src=src, dst=dst)
             return
         c = TRACE_CONN.match(text)
         if c:
@@ -258,7 +257,7 @@ class _Reader(LineReader):
                     self.ctx.skip(lineno, "SIP trace line outside a message")
                 return
             self.pending[host] = trace = _Trace(pos=lineno, ts=ts, host=host, direction="",
-                                                transport="", src="", dst="", first_raw=line)
+                                                transport="", src="", dst="")
             self.ctx.warn(lineno, "SIP message without its connection record: direction unknown")
         trace.add(text)
 
