@@ -2,8 +2,8 @@
 
 A sample is ``tests/data/<source>/<name>.txt`` (or ``.log``), one folder per source of the parser
 registry; what reading it gives sits beside it in ``<name>.expected.jsonl``: a first line
-``{"read": {"skipped": ..., "skip_reasons": {...}, "warnings": [...]}}`` (what the file said of
-itself), then one JSON object per event (every column but ``file`` and ``raw``; empty ones left
+``{"read": {"parser": ..., "skipped": ..., "skip_reasons": {...}, "warnings": [...]}}`` (the
+parser module that sniffed it, the only one, and what reading said), then one JSON object per event (every column but ``file`` and ``raw``; empty ones left
 out). Regenerate them all with ``python tests/regen_golden.py`` and review the diff.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ def parse(sample: Path):
     ctx = ParseContext(file=f"{sample.parent.name}/{sample.name}", year=YEAR if entry.yearless else None)
     with sample.open("rb") as stream:
         frame = to_frame(entry.parse(stream, ctx))
-    said = {"skipped": ctx.skipped, "skip_reasons": dict(sorted(ctx.skip_reasons.items())),
+    said = {"parser": entry.parser.__module__.rsplit(".", 1)[-1], "skipped": ctx.skipped, "skip_reasons": dict(sorted(ctx.skip_reasons.items())),
             "warnings": ctx.warnings}
     return entry, [{"read": said}, *rows(frame)], ctx
 
