@@ -10,7 +10,7 @@ import pytest
 
 import golden
 from logcorr.events import msdiag
-from logcorr.events.parsers import cms, expressway, sfb_snooper, sfb_uccapi, siptext, xconfig
+from logcorr.events.parsers import expressway, sfb_snooper, sfb_uccapi, siptext
 from logcorr.events.parsers.base import ParseContext
 from logcorr.events.schema import NAMES, to_frame
 

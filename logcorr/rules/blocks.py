@@ -3,6 +3,7 @@ small validators that record every problem with its line and give None for a par
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
@@ -45,33 +46,6 @@ def parse_duration(value) -> pd.Timedelta | None:
             unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
             return pd.Timedelta(seconds=n * unit)
     return None
-
-
-class _Ctx:
-    """Problems of one file, as (line, message)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.p = Problems()
-
-    def add(self, line: int, msg: str) -> None:
-        self.p.add(line, msg)
-
-    def keys(self, obj, allowed: dict[str, bool], what: str, line: int) -> bool:
-        if not isinstance(obj, dict):
-            self.add(line, f"{what} must be a mapping")
-            return False
-        ok = True
-        for k in obj:
-            if k not in allowed:
-                self.add(obj.line_of(k) if hasattr(obj, "line_of") else line,
-                         f"unknown key '{k}' in {what} (allowed: {', '.join(allowed)})")
-                ok = False
-        for k, required in allowed.items():
-            if required and k not in obj:
-                self.add(getattr(obj, "line", line) or line, f"{what}: missing required key '{k}'")
-                ok = False
-        return ok
 
 
 class _Ctx:

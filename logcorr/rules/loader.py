@@ -7,10 +7,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .blocks import (  # noqa: F401  (the block key tables are read from here too)
-    ABSENT_KEYS, BLOCKS, CALL_KEYS, COUNT_KEYS, FOR_EACH_KEYS, KEYSPEC_KEYS, KINDS, MATCH_KEYS,
-    NAME_RE, SEQUENCE_KEYS, STEP_KEYS, _Ctx, _ln, _str_list, load_block, parse_duration,
-)
+from .blocks import BLOCKS, KINDS, NAME_RE, _Ctx, _ln, _str_list, load_block
 from .model import (
     SEVERITIES, AbsentBlock, CountBlock, Example, Extract, Rule, RuleError, RuleSet, SequenceBlock,
     Step,

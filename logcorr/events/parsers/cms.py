@@ -331,9 +331,7 @@ class CmsParser(TextParser):
     what = "a CMS log"
     reader = _Reader
     universal_newlines = True
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    sniff = staticmethod(sniff)
 
 
 PARSER = CmsParser()

@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import OrderedDict, deque
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
@@ -191,9 +191,7 @@ class ExpresswayParser(TextParser):
     name = NAME
     what = "an Expressway log"
     reader = _Reader
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    sniff = staticmethod(sniff)
 
 
 def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
@@ -131,9 +131,7 @@ class SnooperParser(TextParser):
     name = NAME
     what = "a Snooper trace"
     reader = _Reader
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    sniff = staticmethod(sniff)
 
 
 def _start(m: re.Match, lineno: int) -> _Record:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
@@ -171,9 +171,7 @@ class UccApiParser(TextParser):
     name = NAME
     what = "a UccApi log"
     reader = Reader
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    sniff = staticmethod(sniff)
 
 
 PARSER = UccApiParser()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.parsers.base import ParseContext, utc
@@ -93,9 +93,7 @@ class SipTextParser(TextParser):
     name = NAME
     what = "SIP text"
     reader = _Reader
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    sniff = staticmethod(sniff)
 
 
 def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:
