@@ -152,12 +152,12 @@ def rules_list(
 
 @rules_app.command("check")
 def rules_check(
-    directory: Optional[Path] = typer.Argument(None, help="The rules folder (default: the shipped rules)."),
+    directory: Optional[Path] = typer.Argument(None, help="The rules folder (default: the rules/ of the checkout you are in, else the shipped rules)."),
 ) -> None:
     """Validate rule files and run each rule's embedded examples."""
-    from .rules import check_rules, default_rules_dir
+    from .rules import check_rules, checked_rules_dir
 
-    folder = directory or default_rules_dir()
+    folder = directory or checked_rules_dir()
     if not folder.is_dir():
         fail(f"{folder}: not a folder of rules")
     failures = check_rules([folder])

@@ -1,8 +1,10 @@
-"""Golden expected events of the log parsers: which parser reads a sample, and what is compared.
+"""Golden expected events of the text-log parsers: which parser reads a sample, and what is compared.
 
-A sample is ``tests/data/<kind>/<name>.txt``; its expected events sit beside it in
-``<name>.expected.jsonl`` (one JSON object per event, the columns below). Regenerate them all with
-``python tests/regen_golden.py`` and review the diff.
+A sample is ``tests/data/<source>/<name>.txt`` (or ``.log``), one folder per source of the parser
+registry; what reading it gives sits beside it in ``<name>.expected.jsonl``: a first line
+``{"read": {"parser": ..., "skipped": ..., "skip_reasons": {...}, "warnings": [...]}}`` (the
+parser module that sniffed it, the only one, and what reading said), then one JSON object per event (every column but ``file`` and ``raw``; empty ones left
+out). Regenerate them all with ``python tests/regen_golden.py`` and review the diff.
 """
 from __future__ import annotations
 
@@ -14,23 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from logcorr.events.parsers import REGISTRY  # noqa: E402
+from logcorr.events.parsers import REGISTRY, SOURCES  # noqa: E402
 from logcorr.events.parsers.base import SNIFF_BYTES, ParseContext  # noqa: E402
-from logcorr.events.schema import to_frame  # noqa: E402
+from logcorr.events.schema import NAMES, to_frame  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-KINDS = ("expressway", "sfb", "sip")
-# the log parsers of this module set, most specific first
-PARSERS = REGISTRY  # every parser: a sample must be sniffed by its own one only
-GOLDEN_COLUMNS = (
-    "ts", "source", "host", "pos", "proto", "event", "direction", "src", "dst", "transport",
-    "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
-    "ms_diagnostics", "relayed", "summary",
-)
+KINDS = SOURCES  # tests/data/<source>/ holds the samples of that source's parsers
+SUFFIXES = (".txt", ".log")
+GOLDEN_COLUMNS = tuple(n for n in NAMES if n not in ("file", "raw"))
+YEAR = 2024  # the year of samples whose stamps carry none (a leap year: 29 Feb is a real date)
 
 
 def samples() -> list[Path]:
-    return sorted(p for kind in KINDS for p in (DATA / kind).glob("*.txt"))
+    return sorted(p for kind in KINDS if (DATA / kind).is_dir() for p in (DATA / kind).iterdir()
+                  if p.suffix in SUFFIXES)
 
 
 def expected_path(sample: Path) -> Path:
@@ -38,20 +37,22 @@ def expected_path(sample: Path) -> Path:
 
 
 def sniffing(head: bytes) -> list:
-    return [p for p in PARSERS if p.sniff(head)]
+    return [p for p in REGISTRY if p.sniff(head)]
 
 
 def parse(sample: Path):
-    """(parser, events as JSON-ready dicts, context) for one sample, read by the parser that sniffs it."""
+    """(registry entry, golden lines, context) for one sample, read by the parser that sniffs it."""
     head = sample.read_bytes()[:SNIFF_BYTES]
     found = sniffing(head)
     if len(found) != 1:
         raise AssertionError(f"{sample.name}: {len(found)} parsers sniff it: {[p for p in found]}")
-    parser = found[0]
-    ctx = ParseContext(file=f"{sample.parent.name}/{sample.name}")
+    entry = found[0]
+    ctx = ParseContext(file=f"{sample.parent.name}/{sample.name}", year=YEAR if entry.yearless else None)
     with sample.open("rb") as stream:
-        frame = to_frame(parser.parse(stream, ctx))
-    return parser, rows(frame), ctx
+        frame = to_frame(entry.parse(stream, ctx))
+    said = {"parser": entry.parser.__module__.rsplit(".", 1)[-1], "skipped": ctx.skipped, "skip_reasons": dict(sorted(ctx.skip_reasons.items())),
+            "warnings": ctx.warnings}
+    return entry, [{"read": said}, *rows(frame)], ctx
 
 
 def rows(frame) -> list[dict]:
@@ -71,8 +72,8 @@ def rows(frame) -> list[dict]:
     return out
 
 
-def dump(events: list[dict]) -> str:
-    return "".join(json.dumps(e, ensure_ascii=False, sort_keys=False) + "\n" for e in events)
+def dump(lines: list[dict]) -> str:
+    return "".join(json.dumps(e, ensure_ascii=False, sort_keys=False) + "\n" for e in lines)
 
 
 def load(path: Path) -> list[dict]:

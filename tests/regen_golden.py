@@ -1,4 +1,4 @@
-"""Rewrite every ``tests/data/<kind>/<name>.expected.jsonl`` from the parsers: ``python tests/regen_golden.py``."""
+"""Rewrite every ``tests/data/<source>/<name>.expected.jsonl`` from the parsers: ``python tests/regen_golden.py``."""
 from __future__ import annotations
 
 import golden
@@ -6,9 +6,9 @@ import golden
 
 def main() -> None:
     for sample in golden.samples():
-        parser, events, ctx = golden.parse(sample)
-        golden.expected_path(sample).write_text(golden.dump(events), encoding="utf-8")
-        print(f"{sample.relative_to(golden.ROOT)}: {type(parser).__name__} {len(events)} events,"
+        entry, lines, ctx = golden.parse(sample)
+        golden.expected_path(sample).write_text(golden.dump(lines), encoding="utf-8")
+        print(f"{sample.relative_to(golden.ROOT)}: {type(entry.parser).__name__} {len(lines) - 1} events,"
               f" {ctx.warning_count} warnings")
 
 

@@ -1,6 +1,8 @@
 """The loader: every problem of every file, with file:line, in one run."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from logcorr.rules import RuleError, load_rules
@@ -142,3 +144,28 @@ def test_later_dirs_replace_rules_by_id_and_add_new_ones(tmp_path):
 def test_an_empty_file_is_an_error(tmp_path):
     (tmp_path / "empty.yaml").write_text("")
     assert errors_of(tmp_path) == [f"{tmp_path / 'empty.yaml'}:1: empty rule file"]
+
+
+# --- which folder `rules check` checks ------------------------------------------------------------
+def test_rules_check_without_folder_checks_the_checkout_it_runs_in(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from logcorr.rules import checked_rules_dir
+
+    repo = Path(__file__).resolve().parent.parent
+    checkout = tmp_path / "checkout"
+    (checkout / "rules").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text('[project]\nname = "logcorr"\n')
+    shutil.copy(repo / "rules" / "turn-forbidden.yaml", checkout / "rules")
+    (checkout / "docs").mkdir()
+    assert checked_rules_dir(checkout / "docs") == checkout / "rules"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    # outside any checkout: the checkout logcorr itself runs from (this one), else the shipped rules
+    assert checked_rules_dir(other) == repo / "rules"
+    r = subprocess.run([sys.executable, "-m", "logcorr", "rules", "check"], cwd=checkout / "docs",
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert str(checkout / "rules") in r.stdout

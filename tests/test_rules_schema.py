@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from logcorr.rules import loader
+from logcorr.rules import blocks, loader
 from logcorr.model import FLOW_STEPS
 from logcorr.rules.predicates import OPERATORS
 from logcorr.events.schema import NAMES
@@ -26,14 +26,14 @@ def _obj(defn):
 
 PAIRS = [
     (SCHEMA, loader.RULE_KEYS),
-    (DEFS["match"], loader.MATCH_KEYS),
-    (DEFS["sequence"], loader.SEQUENCE_KEYS),
-    (DEFS["absent"], loader.ABSENT_KEYS),
-    (DEFS["count"], loader.COUNT_KEYS),
-    (DEFS["call"], loader.CALL_KEYS),
-    (DEFS["step"], loader.STEP_KEYS),
-    (DEFS["for_each"], loader.FOR_EACH_KEYS),
-    (_obj(DEFS["keyspec"]), loader.KEYSPEC_KEYS),
+    (DEFS["match"], blocks.MATCH_KEYS),
+    (DEFS["sequence"], blocks.SEQUENCE_KEYS),
+    (DEFS["absent"], blocks.ABSENT_KEYS),
+    (DEFS["count"], blocks.COUNT_KEYS),
+    (DEFS["call"], blocks.CALL_KEYS),
+    (DEFS["step"], blocks.STEP_KEYS),
+    (DEFS["for_each"], blocks.FOR_EACH_KEYS),
+    (_obj(DEFS["keyspec"]), blocks.KEYSPEC_KEYS),
     (DEFS["extract"], loader.EXTRACT_KEYS),
     (DEFS["example"], loader.EXAMPLE_KEYS),
 ]

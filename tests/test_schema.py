@@ -7,26 +7,33 @@ import pytest
 
 from logcorr.events import schema
 
-CONTRACT = Path(__file__).parent.parent / "docs" / "CONTRACT.md"
-TYPE_OF = {"datetime64[ns, UTC]": "datetime", "str": "str", "int": "int", "Int64": "int"}
+ROOT = Path(__file__).parent.parent
 
 
-def contract_columns() -> list[tuple[str, str]]:
-    text = CONTRACT.read_text()
-    table = text.split("## The event table", 1)[1].split("\n## ", 1)[0]
-    rows = []
-    for line in table.splitlines():
-        m = re.match(r"^\| (`[^|]+`) \| ([^|]+) \|", line)
-        if not m:
-            continue
-        names = re.findall(r"`([a-z_]+)`", m.group(1))
-        kind = TYPE_OF[m.group(2).strip()]
-        rows.extend((n, kind) for n in names)
-    return rows
+@pytest.mark.parametrize("rel", ["docs/CONTRACT.md", "rules/schema.json"])
+def test_derived_files_are_fresh(rel):
+    files = schema.derived_files(ROOT)
+    now, want = files[ROOT / rel]
+    assert now == want, "run: python -m logcorr.events.schema --write"
 
 
-def test_schema_equals_contract_table():
-    assert [(c.name, c.kind) for c in schema.COLUMNS] == contract_columns()
+def test_contract_table_lists_every_column_with_its_type():
+    text = (ROOT / "docs" / "CONTRACT.md").read_text()
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", text.split(schema.TABLE_BEGIN, 1)[1], re.M)
+    assert [(n, t.strip()) for n, t in rows] == [(c.name, schema.TYPE_NAMES[c.kind]) for c in schema.COLUMNS]
+
+
+def test_stale_file_is_reported_and_rewritten(tmp_path, capsys):
+    for rel in ("docs/CONTRACT.md", "rules/schema.json"):
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text((ROOT / rel).read_text())
+    contract = tmp_path / "docs" / "CONTRACT.md"
+    contract.write_text(contract.read_text().replace("| `ts` |", "| `time` |"))
+    assert schema.main(["--root", str(tmp_path)]) == 1
+    assert "CONTRACT.md: stale" in capsys.readouterr().out
+    assert schema.main(["--root", str(tmp_path), "--write"]) == 0
+    assert schema.main(["--root", str(tmp_path)]) == 0
+    assert contract.read_text() == (ROOT / "docs" / "CONTRACT.md").read_text()
 
 
 def test_to_frame_types_and_order():

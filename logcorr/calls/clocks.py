@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..events.parsers import CLOCK_ORDER
 from ..model import Clock
 
-# Which clock to prefer as the reference: the TURN server's own (its log and its capture).
-REFERENCE_ORDER = ("expressway", "pcap", "sfb", "cms", "sip")
+# Which clock to prefer as the reference: the TURN server's own (its log and its capture); each
+# parser's registry entry says its source's rank.
+REFERENCE_ORDER = CLOCK_ORDER
 MIN_PAIRS = 1
 
 
@@ -72,7 +74,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     reference = min(clocks, key=rank)
     ref_source, ref_host = reference.split("|", 1)
     offsets: dict[str, Clock] = {reference: Clock(ref_source, ref_host, 0.0, 0, ref_host, "reference")}
-    _same_host_captures(events, clocks, offsets, ref_host)
+    _same_host_captures(events, offsets)
     # breadth-first: a clock tied to an aligned clock gets aligned through it
     changed = True
     while changed:
@@ -91,7 +93,7 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
                 source, host = c.split("|", 1)
                 offsets[c] = Clock(source, host, best[0], best[1], ref_host, "sip")
                 changed = True
-    _same_host_captures(events, clocks, offsets, ref_host)
+    _same_host_captures(events, offsets)
     for c in clocks:
         if c not in offsets:
             source, host = c.split("|", 1)
@@ -112,7 +114,7 @@ def _offset(joined: pd.DataFrame) -> float | None:
     return float(diffs.median())
 
 
-def _same_host_captures(events, clocks, offsets, ref_host) -> None:
+def _same_host_captures(events, offsets) -> None:
     """A capture inside an Expressway diagnostic archive runs on that Expressway's clock."""
     files = events.drop_duplicates(["source", "host", "file"])[["source", "host", "file"]]
     folder = lambda f: f.rsplit("/", 1)[0] if "/" in f else f.rsplit("!", 1)[0]

@@ -8,12 +8,11 @@ its CONNECTION-ID on a new connection, the ICE checks inside the bound connectio
 re-INVITE. Each step is `seen`, `missing`, or `not observable` (no source in the bundle could show
 it: TURN steps need a capture). The first missing step is the call's verdict.
 
-Everything here reads the event table with `ts_aligned` (see clocks.py); nothing is parsed again
-except the SDP of the few messages that carry the ICE credentials.
+Everything here reads the event table with `ts_aligned` (see clocks.py); nothing is parsed again:
+the SDP facts (candidates, ICE ufrags) and the Ms-Conversation-ID are columns the parsers filled.
 """
 from __future__ import annotations
 
-import re
 import pandas as pd
 
 from ..events import sip
@@ -22,7 +21,6 @@ from .hosts import ip_of
 
 TURN_STEPS = {"allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
               "connection-attempt", "connection-bind", "connection-bind-success", "ice-checks"}
-CONVERSATION_ID = re.compile(r"^Ms-Conversation-ID:\s*(\S+)", re.M | re.I)
 ALLOCATION_WINDOW = pd.Timedelta(seconds=30)
 MAX_EVIDENCE = 3
 
@@ -30,8 +28,8 @@ MAX_EVIDENCE = 3
 # what the stage reads of the table
 COLUMNS = ("ts_aligned", "source", "host", "file", "pos", "proto", "event", "direction", "src", "dst",
            "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
-           "ms_diagnostics", "txn_id", "error_code", "relayed", "peer", "connection_id", "username",
-           "summary", "raw")
+           "ms_diagnostics", "ice_ufrag", "candidates", "conversation_id", "txn_id", "error_code",
+           "relayed", "peer", "connection_id", "username", "summary")
 Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pandas per call is slow
 
 
@@ -84,7 +82,7 @@ def build(events: pd.DataFrame) -> list[Call]:
         if not invites:
             continue
         media = next((r["sdp_media"] for r in invites if r["sdp_media"]), "")
-        conv = next((m.group(1) for m in (CONVERSATION_ID.search(r["raw"]) for r in invites) if m), "")
+        conv = next((r["conversation_id"] for r in invites if r["conversation_id"]), "")
         if conv:
             conversations.setdefault(conv, set()).add(call_id)
         call = Call(
@@ -187,9 +185,7 @@ def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) 
     # CMS's addresses: what its answer came from, the raddr of its relay candidates
     cms_ips = {ip_of(r["src"]) for r in g if r["source"] == "cms" and r["direction"] == "out"}
     for r in answer[:1]:
-        msg = sip.parse_message(r["raw"])
-        if msg.sdp:
-            cms_ips |= {c.raddr for m in msg.sdp.media for c in m.candidates if c.typ == "relay" and c.raddr}
+        cms_ips |= {c.raddr for c in sip.read_candidates(r["candidates"]) if c.typ == "relay"}
     cms_ips.discard("")
 
     # TURN steps can only be seen in a capture that holds CMS's or its TURN server's traffic
@@ -324,9 +320,8 @@ def _sdp_ufrags(g: list[Row]) -> set[str]:
     frags: set[str] = set()
     for r in g:
         if r["sdp_media"] and "applicationsharing" in r["sdp_media"]:
-            msg = sip.parse_message(r["raw"])
-            if msg.sdp:
-                frags |= {m.ice_ufrag for m in msg.sdp.media if m.kind == "applicationsharing" and m.ice_ufrag}
+            pairs = zip(r["sdp_media"].split(","), r["ice_ufrag"].split(","))
+            frags |= {ufrag for kind, ufrag in pairs if kind == "applicationsharing" and ufrag}
     return frags
 
 
@@ -334,9 +329,7 @@ def _sdp_addresses(g: list[Row]) -> set[str]:
     """IPs of the candidates of the non-CMS side (the INVITE's SDP)."""
     ips = set()
     for r in [r for r in g if r["event"] == "INVITE"][:2]:
-        msg = sip.parse_message(r["raw"])
-        if msg.sdp:
-            ips |= {c.ip for m in msg.sdp.media for c in m.candidates}
+        ips |= {c.ip for c in sip.read_candidates(r["candidates"])}
     return ips
 
 

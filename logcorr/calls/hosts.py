@@ -11,15 +11,15 @@ from collections import Counter
 
 import pandas as pd
 
+from ..events.parsers import ROLES
 from ..model import Host, host_labels
 
 # what `_decide` says -> the contract's host role
-ROLES = {"Expressway-E (TURN server)": "Expressway-E", "Expressway": "unknown", "host": "unknown"}
+CONTRACT_ROLE = {"Expressway-E (TURN server)": "Expressway-E", "Expressway": "unknown", "host": "unknown"}
 
-EXPRESSWAY_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+;[^\n]*(?:egress-zone|proxy-call-id)=", re.M | re.I)
-SFB_AGENT = re.compile(r"^(?:User-Agent|Server): [^\n]*(?:UCCAPI|RTC/|Skype for Business|Lync)", re.M | re.I)
+SFB_AGENT = re.compile(r"UCCAPI|RTC/|Skype for Business|Lync", re.I)
 CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
-BOTTOM_VIA = re.compile(r"^Via: SIP/2\.0/\w+ ([\d.]+):\d+", re.M | re.I)
+IPV4_HOP = re.compile(r"^([\d.]+):\d+$")  # a Via sent-by as an IPv4 address with its port
 
 
 def ip_of(address: str) -> str:
@@ -41,7 +41,7 @@ def survey(events: pd.DataFrame) -> list[Host]:
 
     names: dict[str, str] = {}
     sip = events[events["proto"] == "sip"]
-    for source, role in (("cms", "CMS"), ("expressway", "Expressway"), ("sfb", "SfB")):
+    for source, role in ROLES.items():
         own = sip[sip["source"] == source]
         for r in own.itertuples():
             mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
@@ -63,21 +63,20 @@ def survey(events: pd.DataFrame) -> list[Host]:
     for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
         vote(ip_of(r.peer), "TURN peer", 2)
     for r in sip.itertuples():
-        raw = r.raw or ""
-        for ip in EXPRESSWAY_VIA.findall(raw):
-            vote(ip, "Expressway")
-        if SFB_AGENT.search(raw) and r.method == "INVITE" and r.status is pd.NA:
-            vias = BOTTOM_VIA.findall(raw)
-            if vias:
-                vote(vias[-1], "SfB client")
-    _logging_hosts_by_sip(events, sip, vote, names)
+        for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
+            vote(hop.group(1), "Expressway")
+        if SFB_AGENT.search(r.user_agent) and r.method == "INVITE" and r.status is pd.NA:
+            bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
+            if bottom:
+                vote(bottom.group(1), "SfB client")
+    _logging_hosts_by_sip(sip, vote, names)
     hosts = []
     turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
     for ip, c in votes.items():
         kind = _decide(ip, c, turn_servers)
         name = names.get(ip, "")
         label = f"{kind} {name}".strip() if name and name not in kind else kind
-        hosts.append(Host(address=ip, role=ROLES.get(kind, kind), name=name, label=label))
+        hosts.append(Host(address=ip, role=CONTRACT_ROLE.get(kind, kind), name=name, label=label))
     return hosts
 
 
@@ -88,7 +87,7 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
 
 
 
-def _logging_hosts_by_sip(events, sip, vote, names) -> None:
+def _logging_hosts_by_sip(sip, vote, names) -> None:
     """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
     through the messages it sent: the next hop logged them as received from its address."""
     keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])
@@ -105,7 +104,7 @@ def _logging_hosts_by_sip(events, sip, vote, names) -> None:
                         seen[ip_of(other.src)] += 1
         if seen:
             ip, _ = seen.most_common(1)[0]
-            vote(ip, {"sfb": "SfB", "cms": "CMS", "expressway": "Expressway"}.get(source, "host"), 3)
+            vote(ip, ROLES.get(source, "host"), 3)
             names.setdefault(ip, host)
 
 

@@ -64,11 +64,3 @@ def describe(ms_diagnostics: str) -> str:
     if not flags:
         return ""
     return f"ICEWarn {flags:#x}: " + ", ".join(icewarn_words(flags))
-
-
-def enrich(fields: dict) -> dict:
-    """Add the ICEWarn words to the summary of SIP event fields (in place; returned too)."""
-    words = describe(fields.get("ms_diagnostics") or "")
-    if words:
-        fields["summary"] = f"{fields.get('summary', '')} {words}".strip()
-    return fields

@@ -11,11 +11,8 @@ import pandas as pd
 from . import schema
 from ..intake.archive import Bundle, Limits, Member, Skipped
 from ..model import ReadResult, SourceReport
-from .parsers import REGISTRY, SNIFF_BYTES, ParseContext, Parser, identify
+from .parsers import REGISTRY, SNIFF_BYTES, Entry, ParseContext, identify
 from .parsers.base import zone
-
-# Kinds whose stamps carry no year: their year comes from the other sources, else the file's time.
-YEARLESS = ("cms",)
 
 
 PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this process
@@ -50,7 +47,7 @@ def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None =
 def read_members(label: str, members: list[Member], skipped: list[Skipped],
                  tzinfo: dt.tzinfo, tz_assumed: bool) -> ReadResult:
     skipped = list(skipped)
-    chosen: list[tuple[Member, Parser]] = []
+    chosen: list[tuple[Member, Entry]] = []
     for member in members:
         with open(member.path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)
@@ -63,12 +60,12 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     # time; when the other sources say another year or month, it is read again with theirs.
     jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime) for m, p in chosen]
     results = list(_run(jobs, sum(m.size for m, _ in chosen)))
-    stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if p.name not in YEARLESS
+    stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if not p.yearless
               for r in recs if r.get("ts") is not None]
     latest = pd.Timestamp(max(stamps)).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
     for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
         mtime = member.mtime
-        if parser.name in YEARLESS and latest is not None and \
+        if parser.yearless and latest is not None and \
                 (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
             results[i] = parse_file(job[:-1] + (latest,))
     records: list[dict] = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import msdiag
+
 # RFC 3261 section 7.3.3 and the IANA registry of compact header forms.
 COMPACT_FORMS = {
     "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
@@ -56,6 +58,41 @@ class Candidate:
     def address(self) -> str:
         return join_address(self.ip, self.port)
 
+    def column_text(self) -> str:
+        """`ip:port/transport typ[ raddr ip]`, as the `candidates` column holds it."""
+        text = f"{self.address}/{self.transport}"
+        if self.typ:
+            text += f" {self.typ}"
+        if self.raddr:
+            text += f" raddr {self.raddr}"
+        return text
+
+
+@dataclass(frozen=True)
+class CandidateText:
+    """One candidate of the `candidates` column, read back."""
+
+    address: str  # ip:port ([v6]:port)
+    transport: str
+    typ: str
+    raddr: str
+
+    @property
+    def ip(self) -> str:
+        return self.address[1:].split("]", 1)[0] if self.address.startswith("[") else self.address.rsplit(":", 1)[0]
+
+
+def read_candidates(column: str) -> list[CandidateText]:
+    """The candidates of an event's `candidates` column (see :meth:`Candidate.column_text`)."""
+    out = []
+    for item in filter(None, column.split(";")):
+        words = item.split(" ")
+        address, _, transport = words[0].rpartition("/")
+        typ = words[1] if len(words) > 1 and words[1] != "raddr" else ""
+        raddr = words[words.index("raddr") + 1] if "raddr" in words[:-1] else ""
+        out.append(CandidateText(address, transport, typ, raddr))
+    return out
+
 
 @dataclass
 class Media:
@@ -78,6 +115,10 @@ class Sdp:
     @property
     def media_types(self) -> list[str]:
         return [m.kind for m in self.media]
+
+    def candidates(self) -> list[str]:
+        """Every candidate as :meth:`Candidate.column_text`, first seen first, no repeats."""
+        return list(dict.fromkeys(c.column_text() for m in self.media for c in m.candidates))
 
     def relay_candidates(self) -> list[str]:
         """`ip:port/transport` of every `typ relay` candidate, first seen first, no repeats."""
@@ -231,28 +272,26 @@ def parse_sdp(text: str) -> Sdp:
             parts = value.split()
             sdp.connection = parts[2] if len(parts) > 2 else ""
         elif kind == "a":
-            name, _, attr = value.partition(":")
-            target = current
-            if name == "ice-ufrag":
-                if target is None:
-                    sdp.ice_ufrag = attr.strip()
-                else:
-                    target.ice_ufrag = attr.strip()
-            elif name == "ice-pwd":
-                if target is None:
-                    sdp.ice_pwd = attr.strip()
-                else:
-                    target.ice_pwd = attr.strip()
-            elif name in ("candidate", "x-candidate-ipv6") and target is not None:
-                cand = parse_candidate(attr)
-                if cand is not None:
-                    target.candidates.append(cand)
-            elif target is not None:
-                target.attributes.append((name, attr.strip()))
+            _attribute(sdp, current, value)
     for m in sdp.media:  # session-level ICE credentials apply to media without their own
         m.ice_ufrag = m.ice_ufrag or sdp.ice_ufrag
         m.ice_pwd = m.ice_pwd or sdp.ice_pwd
     return sdp
+
+
+def _attribute(sdp: Sdp, media: Media | None, value: str) -> None:
+    """One `a=` line, at session level (`media` None) or in a medium."""
+    name, _, attr = value.partition(":")
+    if name in ("ice-ufrag", "ice-pwd"):
+        setattr(media if media is not None else sdp, name.replace("-", "_"), attr.strip())
+    elif media is None:
+        return
+    elif name in ("candidate", "x-candidate-ipv6"):
+        cand = parse_candidate(attr)
+        if cand is not None:
+            media.candidates.append(cand)
+    else:
+        media.attributes.append((name, attr.strip()))
 
 
 def parse_candidate(value: str) -> Candidate | None:
@@ -314,6 +353,22 @@ def via_transport(msg: SipMessage) -> str:
     return m.group(1).upper() if m else ""
 
 
+def via_hops(msg: SipMessage) -> list[tuple[str, str]]:
+    """(sent-by, parameters) of every Via entry, top first (a header may hold several)."""
+    hops = []
+    for value in msg.header_all("Via"):
+        for entry in value.split(","):
+            protocol, _, rest = entry.strip().partition(" ")
+            sent_by, _, params = rest.strip().partition(";")
+            if protocol.upper().startswith("SIP/") and sent_by.strip():
+                hops.append((sent_by.strip(), params))
+    return hops
+
+
+# Via parameters an Expressway adds to the hops it inserts
+EXPRESSWAY_VIA_PARAMS = re.compile(r"(?:^|;)\s*(?:egress-zone|proxy-call-id)\s*=", re.IGNORECASE)
+
+
 def ms_diagnostics(msg: SipMessage) -> str:
     """The ms-diagnostics(-public) and ms-client-diagnostics values, in the order sent."""
     wanted = {n.lower() for n in DIAGNOSTIC_HEADERS}
@@ -329,9 +384,11 @@ def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
         event = f"{msg.status} {cseq_method}".strip()
     else:
         event = "unparsed"
-    media = msg.sdp.media_types if msg.sdp else []
-    relays = msg.sdp.relay_candidates() if msg.sdp else []
+    sdp = msg.sdp or Sdp()
+    media = sdp.media_types
+    relays = sdp.relay_candidates()
     diags = ms_diagnostics(msg)
+    hops = via_hops(msg)
     if msg.is_request:
         summary = f"{msg.method} {msg.uri}"
     else:
@@ -342,6 +399,9 @@ def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
         summary += f" relay: {';'.join(relays)}"
     if diags:
         summary += f" ms-diagnostics: {diags}"
+        icewarn = msdiag.describe(diags)
+        if icewarn:
+            summary += f" {icewarn}"
     return {
         "proto": "sip",
         "event": event,
@@ -354,9 +414,23 @@ def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
         "relay_candidates": ";".join(relays),
         "ms_diagnostics": diags,
         "transport": via_transport(msg),
+        **_ice_columns(sdp),
+        "candidates": ";".join(sdp.candidates()),
+        "conversation_id": (msg.header("Ms-Conversation-ID").split() or [""])[0],
+        "user_agent": msg.header("User-Agent") or msg.header("Server"),
+        "via": ";".join(hop for hop, _ in hops),
+        "expressway_via": ";".join(hop for hop, params in hops if EXPRESSWAY_VIA_PARAMS.search(params)),
         "summary": summary,
         "raw": raw if raw is not None else _render(msg),
     }
+
+
+def _ice_columns(sdp: Sdp) -> dict:
+    """ice_ufrag and ice_pwd, one entry per m= line in sdp_media's order; empty without ICE."""
+    if not any(m.ice_ufrag or m.ice_pwd for m in sdp.media):
+        return {"ice_ufrag": "", "ice_pwd": ""}
+    return {"ice_ufrag": ",".join(m.ice_ufrag for m in sdp.media),
+            "ice_pwd": ",".join("yes" if m.ice_pwd else "no" for m in sdp.media)}
 
 
 def _render(msg: SipMessage) -> str:

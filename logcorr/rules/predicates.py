@@ -152,39 +152,51 @@ class Leaf(Node):
         return out
 
     def _evaluate(self, view: View, idx: np.ndarray) -> np.ndarray:
+        if self.kind == "int":
+            return self._number(view, idx)
+        if self.op in ("equals", "in", "exists"):
+            return self._text_exact(view, idx)
+        return self._text_test(view, idx)
+
+    def _number(self, view: View, idx: np.ndarray) -> np.ndarray:
+        op, value = self.op, self.value
+        arr = view.array(self.column)
+        vals = arr if len(idx) == view.n else arr[idx]
+        if op == "exists":
+            return ~np.isnan(vals) if value else np.isnan(vals)
+        if op == "equals":
+            return vals == float(value)
+        if op == "in":
+            return np.isin(vals, np.asarray(value, dtype=float))
+        with np.errstate(invalid="ignore"):
+            cmp = {"gt": np.greater, "ge": np.greater_equal, "lt": np.less, "le": np.less_equal}[op]
+            return cmp(vals, float(value)) & ~np.isnan(vals)
+
+    def _text_exact(self, view: View, idx: np.ndarray) -> np.ndarray:
+        """equals / in / exists on a text column: on its factor codes when there are some."""
         col, op, value = self.column, self.op, self.value
         full = len(idx) == view.n
-        if self.kind == "int":
-            arr = view.array(col)
-            vals = arr if full else arr[idx]
-            if op == "exists":
-                return ~np.isnan(vals) if value else np.isnan(vals)
-            if op == "equals":
-                return vals == float(value)
-            if op == "in":
-                return np.isin(vals, np.asarray(value, dtype=float))
-            with np.errstate(invalid="ignore"):
-                cmp = {"gt": np.greater, "ge": np.greater_equal, "lt": np.less, "le": np.less_equal}[op]
-                return cmp(vals, float(value)) & ~np.isnan(vals)
-        # text columns
-        if op in ("equals", "in", "exists"):
-            if full or view.has_factor(col):
-                codes, _, lookup = view.factor(col)
-                c = codes if full else codes[idx]
-                if op == "exists":
-                    empty = lookup.get("", -2)
-                    return c != empty if value else c == empty
-                wanted = [lookup[v] for v in (value if op == "in" else [value]) if v in lookup]
-                if not wanted:
-                    return np.zeros(len(c), dtype=bool)
-                return np.isin(c, wanted) if len(wanted) > 1 else c == wanted[0]
+        if not (full or view.has_factor(col)):
             vals = view.array(col)[idx]
             if op == "exists":
                 return (vals != "") if value else (vals == "")
             if op == "equals":
                 return vals == value
             return np.isin(vals, np.asarray(list(value), dtype=object))
-        # contains / regex / hex_any: a str -> bool test, run once per distinct value
+        codes, _, lookup = view.factor(col)
+        c = codes if full else codes[idx]
+        if op == "exists":
+            empty = lookup.get("", -2)
+            return c != empty if value else c == empty
+        wanted = [lookup[v] for v in (value if op == "in" else [value]) if v in lookup]
+        if not wanted:
+            return np.zeros(len(c), dtype=bool)
+        return np.isin(c, wanted) if len(wanted) > 1 else c == wanted[0]
+
+    def _text_test(self, view: View, idx: np.ndarray) -> np.ndarray:
+        """contains / regex / hex_any: a str -> bool test, run once per distinct value."""
+        col = self.column
+        full = len(idx) == view.n
         if col not in _WIDE or view.has_factor(col):
             codes, uniques, _ = view.factor(col)
             per_unique = view.unique_memo.get(self.key)
@@ -286,74 +298,130 @@ def compile_regex(text, problems: Problems, line: int, what: str = "regex") -> r
         return None
 
 
+class _Invalid(Exception):
+    """A condition that cannot be compiled; its message (none when already recorded)."""
+
+
+def _exists(column, op, value, kind, problems, line):
+    if not isinstance(value, bool):
+        raise _Invalid(f"{column}: exists takes true or false, got {value!r}")
+    return value, None, 1.0
+
+
+def _compare(column, op, value, kind, problems, line):
+    if kind != "int" or isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{column}: {op} needs a number column and a number")
+    return value, None, 1.0
+
+
+def _scalars(column, op, value, kind, problems, line):
+    if op == "in" and (not isinstance(value, list) or not value):
+        raise _Invalid(f"{column}: in takes a non-empty list")
+    values = list(value) if op == "in" else [value]
+    for v in values:
+        if isinstance(v, (dict, list)) or v is None:
+            raise _Invalid(f"{column}: {op} takes scalars, got {v!r}")
+        if kind == "int" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise _Invalid(f"{column} is a number column; {v!r} is not a number")
+    if kind == "str":
+        values = [v if isinstance(v, str) else str(v) for v in values]
+    return (values if op == "in" else values[0]), None, 1.0
+
+
+def _contains(column, op, value, kind, problems, line):
+    needles = value if isinstance(value, list) else [value]
+    if not needles or not all(isinstance(v, str) and v for v in needles):
+        raise _Invalid(f"{column}: contains takes a text or a list of texts")
+    if kind != "str":
+        raise _Invalid(f"{column}: contains needs a text column")
+    return value, (lambda s, n=tuple(needles): any(x in s for x in n)), 5.0
+
+
+def _regex(column, op, value, kind, problems, line):
+    if kind != "str":
+        raise _Invalid(f"{column}: regex needs a text column")
+    pat = compile_regex(value, problems, line)
+    if pat is None:
+        raise _Invalid()
+    return value, (lambda s, p=pat: p.search(s) is not None), 10.0
+
+
+def _hex_any(column, op, value, kind, problems, line):
+    if not isinstance(value, dict) or set(value) != {"pattern", "bits"}:
+        raise _Invalid(f"{column}: hex_any takes {{pattern, bits}}")
+    pat = compile_regex(value["pattern"], problems, line, "hex_any pattern")
+    bits = value["bits"] if isinstance(value["bits"], list) else [value["bits"]]
+    try:
+        mask = 0
+        for b in bits:
+            mask |= int(b, 16) if isinstance(b, str) else int(b)
+    except (TypeError, ValueError):
+        raise _Invalid(f"{column}: hex_any bits must be numbers (0x200) or hex texts") from None
+    if pat is None:
+        raise _Invalid()
+    return value, _hex_test(pat, mask), 10.0
+
+
+# operator -> its validator: (column, op, value, kind, problems, line) -> (value, test, cost)
+_CHECKS = {"exists": _exists, "gt": _compare, "ge": _compare, "lt": _compare, "le": _compare,
+           "equals": _scalars, "in": _scalars, "contains": _contains, "regex": _regex,
+           "hex_any": _hex_any}
+
+
 def _leaf(column: str, op: str, value, kind: str, problems: Problems, line: int) -> Node | None:
-    key = f"{column}|{op}|{value!r}"
-    cost = 1.0
-    test = None
-    if op == "exists":
-        if not isinstance(value, bool):
-            problems.add(line, f"{column}: exists takes true or false, got {value!r}")
-            return None
-    elif op in ("gt", "ge", "lt", "le"):
-        if kind != "int" or isinstance(value, bool) or not isinstance(value, (int, float)):
-            problems.add(line, f"{column}: {op} needs a number column and a number")
-            return None
-    elif op in ("equals", "in"):
-        values = list(value) if op == "in" else [value]
-        if op == "in" and (not isinstance(value, list) or not value):
-            problems.add(line, f"{column}: in takes a non-empty list")
-            return None
-        for v in values:
-            if isinstance(v, (dict, list)) or v is None:
-                problems.add(line, f"{column}: {op} takes scalars, got {v!r}")
-                return None
-            if kind == "int" and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                problems.add(line, f"{column} is a number column; {v!r} is not a number")
-                return None
-        if kind == "str":
-            values = [v if isinstance(v, str) else str(v) for v in values]
-        value = values if op == "in" else values[0]
-        key = f"{column}|{op}|{value!r}"
-    elif op == "contains":
-        needles = value if isinstance(value, list) else [value]
-        if not needles or not all(isinstance(v, str) and v for v in needles):
-            problems.add(line, f"{column}: contains takes a text or a list of texts")
-            return None
-        if kind != "str":
-            problems.add(line, f"{column}: contains needs a text column")
-            return None
-        test = (lambda s, n=tuple(needles): any(x in s for x in n))
-        cost = 5.0
-    elif op == "regex":
-        if kind != "str":
-            problems.add(line, f"{column}: regex needs a text column")
-            return None
-        pat = compile_regex(value, problems, line)
-        if pat is None:
-            return None
-        test = (lambda s, p=pat: p.search(s) is not None)
-        cost = 10.0
-    elif op == "hex_any":
-        if not isinstance(value, dict) or set(value) != {"pattern", "bits"}:
-            problems.add(line, f"{column}: hex_any takes {{pattern, bits}}")
-            return None
-        pat = compile_regex(value["pattern"], problems, line, "hex_any pattern")
-        bits = value["bits"]
-        bits = bits if isinstance(bits, list) else [bits]
-        try:
-            mask = 0
-            for b in bits:
-                mask |= int(b, 16) if isinstance(b, str) else int(b)
-        except (TypeError, ValueError):
-            problems.add(line, f"{column}: hex_any bits must be numbers (0x200) or hex texts")
-            return None
-        if pat is None:
-            return None
-        test = _hex_test(pat, mask)
-        cost = 10.0
+    try:
+        value, test, cost = _CHECKS[op](column, op, value, kind, problems, line)
+    except _Invalid as bad:
+        if bad.args:
+            problems.add(line, bad.args[0])
+        return None
     if column in _WIDE:
         cost *= 3
-    return Leaf(key=key, cost=cost, column=column, op=op, value=value, kind=kind, test=test)
+    return Leaf(key=f"{column}|{op}|{value!r}", cost=cost, column=column, op=op, value=value,
+                kind=kind, test=test)
+
+
+def _combinator(key: str, value, kinds, problems: Problems, line: int) -> Node | None:
+    """all / any (a list of predicates), not (one predicate)."""
+    if key == "not":
+        sub = compile_predicate(value, kinds, problems, line)
+        return None if sub is None else Not(key=f"not({sub.key})", cost=sub.cost, child=sub)
+    if not isinstance(value, list) or not value:
+        problems.add(line, f"'{key}' takes a non-empty list of predicates")
+        return None
+    subs = [compile_predicate(v, kinds, problems, _line(value, default=line)) for v in value]
+    if any(s is None for s in subs):
+        return None
+    if key == "all":
+        return _all(subs)
+    return Any(key="any(" + ",".join(s.key for s in subs) + ")", cost=sum(s.cost for s in subs),
+               children=subs)
+
+
+def _all(children: list[Node]) -> Node:
+    children = sorted(children, key=lambda n: n.cost)
+    return All(key="all(" + ",".join(c.key for c in children) + ")",
+               cost=sum(c.cost for c in children), children=children)
+
+
+def _conditions(key: str, value, kind: str, problems: Problems, line: int) -> list[Node] | None:
+    """The leaves of one column's condition (a scalar, a list, or a mapping of operators)."""
+    if kind == "datetime":
+        problems.add(line, f"'{key}' cannot be tested in a predicate (use within/after)")
+        return None
+    ops = value if isinstance(value, dict) else {"in": value} if isinstance(value, list) else {"equals": value}
+    if not ops:
+        problems.add(line, f"{key}: empty condition")
+        return None
+    nodes: list[Node | None] = []
+    for op, arg in ops.items():
+        oline = _line(ops, op, line) if hasattr(ops, "line_of") else line
+        if op not in OPERATORS:
+            problems.add(oline, f"{key}: unknown operator '{op}' (known: {', '.join(OPERATORS)})")
+            nodes.append(None)
+        else:
+            nodes.append(_leaf(key, op, arg, kind, problems, oline))
+    return None if any(n is None for n in nodes) else nodes
 
 
 def compile_predicate(spec, kinds: dict[str, str], problems: Problems, line: int = 0) -> Node | None:
@@ -366,63 +434,16 @@ def compile_predicate(spec, kinds: dict[str, str], problems: Problems, line: int
     ok = True
     for key, value in spec.items():
         kline = _line(spec, key, line)
-        if key in ("all", "any"):
-            if not isinstance(value, list) or not value:
-                problems.add(kline, f"'{key}' takes a non-empty list of predicates")
-                ok = False
-                continue
-            subs = [compile_predicate(v, kinds, problems, _line(value, default=kline)) for v in value]
-            if any(s is None for s in subs):
-                ok = False
-                continue
-            if key == "all":
-                subs.sort(key=lambda n: n.cost)
-                node = All(key="all(" + ",".join(s.key for s in subs) + ")",
-                           cost=sum(s.cost for s in subs), children=subs)
-            else:
-                node = Any(key="any(" + ",".join(s.key for s in subs) + ")",
-                           cost=sum(s.cost for s in subs), children=subs)
-            children.append(node)
-        elif key == "not":
-            sub = compile_predicate(value, kinds, problems, kline)
-            if sub is None:
-                ok = False
-                continue
-            children.append(Not(key=f"not({sub.key})", cost=sub.cost, child=sub))
+        if key in COMBINATORS:
+            node = _combinator(key, value, kinds, problems, kline)
+            nodes = None if node is None else [node]
         elif key in kinds:
-            kind = kinds[key]
-            if kind == "datetime":
-                problems.add(kline, f"'{key}' cannot be tested in a predicate (use within/after)")
-                ok = False
-                continue
-            if isinstance(value, dict):
-                ops = value
-            elif isinstance(value, list):
-                ops = {"in": value}
-            else:
-                ops = {"equals": value}
-            if not ops:
-                problems.add(kline, f"{key}: empty condition")
-                ok = False
-                continue
-            for op, arg in ops.items():
-                oline = _line(ops, op, kline) if isinstance(ops, dict) and hasattr(ops, "line_of") else kline
-                if op not in OPERATORS:
-                    problems.add(oline, f"{key}: unknown operator '{op}' (known: {', '.join(OPERATORS)})")
-                    ok = False
-                    continue
-                node = _leaf(key, op, arg, kind, problems, oline)
-                if node is None:
-                    ok = False
-                else:
-                    children.append(node)
+            nodes = _conditions(key, value, kinds[key], problems, kline)
         else:
             problems.add(kline, f"unknown column '{key}' (not in the event schema)")
-            ok = False
+            nodes = None
+        ok = ok and nodes is not None
+        children.extend(nodes or [])
     if not ok:
         return None
-    if len(children) == 1:
-        return children[0]
-    children.sort(key=lambda n: n.cost)
-    return All(key="all(" + ",".join(c.key for c in children) + ")",
-               cost=sum(c.cost for c in children), children=children)
+    return children[0] if len(children) == 1 else _all(children)

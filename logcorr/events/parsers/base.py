@@ -64,11 +64,12 @@ class ParseContext:
             where = f"{self.pos_unit} {pos}: " if pos else ""
             self.warnings.append(f"{where}{message}")
 
-    def skip(self, pos: int | None, reason: str) -> None:
-        """A record that could not be read: counted by reason, and warned about."""
-        self.skipped += 1
-        self.skip_reasons[reason] += 1
-        self.warn(pos, reason)
+    def skip(self, pos: int | None, reason: str, count: int = 1) -> None:
+        """`count` records (or lines) from `pos` on that could not be read: counted by reason, and
+        warned about once."""
+        self.skipped += count
+        self.skip_reasons[reason] += count
+        self.warn(pos, reason if count == 1 else f"{reason} ({count} lines)")
 
     def note(self, message: str) -> None:
         if message not in self.notes:

@@ -27,13 +27,13 @@ data`` record that opens it. Every other record is a ``log`` event; its ``event`
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from .. import sip
 from .base import MONTH_PATTERN, MONTHS, ParseContext, utc
+from .text import LineReader, TextParser
 
 name = "cms"
 
@@ -102,7 +102,6 @@ class _Trace:
     in_body: bool = False
     body_bytes: int = 0
     content_length: int | None = None
-    first_raw: str = ""
 
     def add(self, text: str) -> None:
         self.lines.append(text)
@@ -164,121 +163,122 @@ def _split_records(line: str, pattern: re.Pattern) -> list[str]:
     return [line]
 
 
-def parse(stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
-    clock = _Clock(ctx)
-    pending: dict[str, _Trace] = {}  # per logging host, the SIP message being gathered
-    local_of: dict[tuple[str, str], str] = {}  # (host, connection id) -> CMS's own address
-    base = {"source": "cms", "file": ctx.file}
+class _Reader(LineReader):
+    def __init__(self, ctx: ParseContext):
+        super().__init__(ctx)
+        self.clock = _Clock(ctx)
+        self.pending: dict[str, _Trace] = {}  # per logging host, the SIP message being gathered
+        self.local_of: dict[tuple[str, str], str] = {}  # (host, connection id) -> CMS's own address
+        self.base = {"source": "cms", "file": ctx.file}
 
-    def flush(host: str) -> Iterator[dict]:
-        trace = pending.pop(host, None)
+    def line(self, pos: int, physical: str) -> Iterator[dict]:
+        if not physical.strip():
+            return
+        for line in _split_records(COLLECTOR_PREFIX.sub("", physical), JOINED_RECORD):
+            m = SYSLOG_RECORD.match(line)
+            if m:
+                yield from self._syslog_record(m, line, pos)
+            elif EVENTLOG_RECORD.match(line):
+                for rec in _split_records(line, JOINED_EVENTLOG):
+                    e = EVENTLOG_RECORD.match(rec)
+                    if e:
+                        yield from _eventlog_record(e, rec, pos, self.ctx, self.base)
+            else:
+                self.stray("not a CMS log line")
+
+    def end(self) -> Iterator[dict]:
+        for host in list(self.pending):
+            yield from self.flush(host)
+
+    def flush(self, host: str) -> Iterator[dict]:
+        trace = self.pending.pop(host, None)
         if trace is None:
             return
         raw = "\r\n".join(trace.lines)
         msg = sip.parse_message(raw)
         if not msg.start_line or "start line is not SIP" in msg.defects:
-            ctx.skip(trace.pos, "SIP trace record that is not a SIP message")
+            self.ctx.skip(trace.pos, "SIP trace record that is not a SIP message")
             return
         fields = sip.event_fields(msg, raw=raw)
         fields["transport"] = trace.transport or fields["transport"]
-        yield {**base, **fields, "ts": trace.ts, "host": trace.host, "pos": trace.pos,
+        yield {**self.base, **fields, "ts": trace.ts, "host": trace.host, "pos": trace.pos,
                "direction": trace.direction, "src": trace.src, "dst": trace.dst}
 
-    for lineno, physical in enumerate(text, 1):
-        physical = physical.rstrip("\n")
-        if not physical.strip():
-            continue
-        for line in _split_records(COLLECTOR_PREFIX.sub("", physical), JOINED_RECORD):
-            m = SYSLOG_RECORD.match(line)
-            if m:
-                yield from _syslog_record(m, line, lineno, ctx, clock, pending, local_of, flush, base)
-                continue
-            e = EVENTLOG_RECORD.match(line)
-            if e:
-                for rec in _split_records(line, JOINED_EVENTLOG):
-                    e2 = EVENTLOG_RECORD.match(rec)
-                    if e2:
-                        event = _eventlog_record(e2, rec, lineno, ctx, base)
-                        if event is None:
-                            ctx.skip(lineno, "impossible date")
-                        else:
-                            yield event
-                continue
-            ctx.skip(lineno, "not a CMS log line")
-    for host in list(pending):
-        yield from flush(host)
+    def _syslog_record(self, m: re.Match, line: str, lineno: int) -> Iterator[dict]:
+        ts = self.clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
+                              int(m.group("m")), int(m.group("s")), m.group("frac"))
+        if ts is None:
+            self.ctx.skip(lineno, "impossible date")
+            return
+        host, tag, body = m.group("host"), m.group("tag"), m.group("body")
+        level, message = "", body
+        if tag == "host:server":
+            b = CALL_BRIDGE_BODY.match(body)
+            if b:
+                level, message = b.group("level"), b.group("msg")
+        if tag == "host:server" and message.startswith("SIP trace:"):
+            trace_text = message[len("SIP trace:"):]
+            trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
+            yield from self._trace_record(trace_text, ts, host, lineno, line)
+            return
+        current = self.pending.get(host)
+        if current is not None and current.complete:
+            yield from self.flush(host)
+        key = _log_key(tag, message)
+        summary = f"{message}" if tag == "host:server" else f"{tag}: {message}"
+        if level in ("WARNING", "ERROR"):
+            summary = f"{level}: {summary}"
+        yield {**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
+               "summary": summary, "raw": line, "call_number": _call_number(tag, message)}
 
+    def _trace_record(self, text, ts, host, lineno, line) -> Iterator[dict]:
+        d = TRACE_DATA.match(text)
+        if d:
+            yield from self.flush(host)
+            cid = d.group("cid")
+            if d.group("dir") == "incoming":
+                src, dst, direction = d.group("from"), self.local_of.get((host, cid), ""), "in"
+            else:
+                src, dst, direction = d.group("local"), d.group("to"), "out"
+            self.pending[host] = _Trace(pos=lineno, ts=ts, host=host, direction=direction,
+                                        transport=d.group("tr"), src=src, dst=dst)
+            return
+        c = TRACE_CONN.match(text)
+        if c:
+            yield from self.flush(host)
+            yield {**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log",
+                   "event": self._connection_key(text, host),
+                   "summary": f"SIP connection {c.group('cid')}: {c.group('text')}", "raw": line}
+            return
+        trace = self.pending.get(host)
+        if trace is None:
+            if not sip.looks_like_sip(text):
+                if text.strip():
+                    self.ctx.skip(lineno, "SIP trace line outside a message")
+                return
+            self.pending[host] = trace = _Trace(pos=lineno, ts=ts, host=host, direction="",
+                                                transport="", src="", dst="")
+            self.ctx.warn(lineno, "SIP message without its connection record: direction unknown")
+        trace.add(text)
 
-def _syslog_record(m, line, lineno, ctx, clock, pending, local_of, flush, base) -> Iterator[dict]:
-    ts = clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
-                     int(m.group("m")), int(m.group("s")), m.group("frac"))
-    if ts is None:
-        ctx.skip(lineno, "impossible date")
-        return
-    host, tag, body = m.group("host"), m.group("tag"), m.group("body")
-    level, message = "", body
-    if tag == "host:server":
-        b = CALL_BRIDGE_BODY.match(body)
-        if b:
-            level, message = b.group("level"), b.group("msg")
-    if tag == "host:server" and message.startswith("SIP trace:"):
-        trace_text = message[len("SIP trace:"):]
-        trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
-        yield from _trace_record(trace_text, ts, host, lineno, ctx, pending, local_of, flush, base, line)
-        return
-    current = pending.get(host)
-    if current is not None and current.complete:
-        yield from flush(host)
-    key = _log_key(tag, message)
-    summary = f"{message}" if tag == "host:server" else f"{tag}: {message}"
-    if level in ("WARNING", "ERROR"):
-        summary = f"{level}: {summary}"
-    yield {**base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
-           "summary": summary, "raw": line}
-
-
-def _trace_record(text, ts, host, lineno, ctx, pending, local_of, flush, base, line) -> Iterator[dict]:
-    d = TRACE_DATA.match(text)
-    if d:
-        yield from flush(host)
-        cid = d.group("cid")
-        if d.group("dir") == "incoming":
-            src, dst, direction = d.group("from"), local_of.get((host, cid), ""), "in"
-        else:
-            src, dst, direction = d.group("local"), d.group("to"), "out"
-        pending[host] = _Trace(pos=lineno, ts=ts, host=host, direction=direction,
-                               transport=d.group("tr"), src=src, dst=dst, first_raw=line)
-        return
-    c = TRACE_CONN.match(text)
-    if c:
-        yield from flush(host)
+    def _connection_key(self, text: str, host: str) -> str:
+        rest = TRACE_CONN.match(text).group("text")
         o = TRACE_CONN_OPEN.match(text)
-        rest = c.group("text")
         if o:
             # incoming: `from <remote> to <local>`; outgoing: `to <remote> from <local>`
-            local_of[(host, o.group("cid"))] = o.group("b")
-            key = "sip-connection-open"
-        elif rest.startswith("read failure") or "failure" in rest:
-            key = "sip-connection-failure"
-        elif rest.startswith("shutting down"):
-            key = "sip-connection-closed"
-        else:
-            key = "sip-connection"
-        yield {**base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
-               "summary": f"SIP connection {c.group('cid')}: {rest}", "raw": line}
-        return
-    trace = pending.get(host)
-    if trace is None:
-        if sip.looks_like_sip(text):
-            pending[host] = trace = _Trace(pos=lineno, ts=ts, host=host, direction="",
-                                           transport="", src="", dst="", first_raw=line)
-            ctx.warn(lineno, "SIP message without its connection record: direction unknown")
-        else:
-            if text.strip():
-                ctx.skip(lineno, "SIP trace line outside a message")
-            return
-    trace.add(text)
+            self.local_of[(host, o.group("cid"))] = o.group("b")
+            return "sip-connection-open"
+        if rest.startswith("read failure") or "failure" in rest:
+            return "sip-connection-failure"
+        if rest.startswith("shutting down"):
+            return "sip-connection-closed"
+        return "sip-connection"
+
+
+def _call_number(tag: str, message: str) -> int | None:
+    """N of a Call Bridge line `call N: ...`."""
+    c = CALL_N.match(message) if tag == "host:server" else None
+    return sip.decimal(c.group("n")) if c else None
 
 
 def _log_key(tag: str, message: str) -> str:
@@ -303,8 +303,8 @@ def _log_key(tag: str, message: str) -> str:
     return "message"
 
 
-def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> dict | None:
-    """The event of a WebAdmin event-log line; None when its date is impossible."""
+def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> Iterator[dict]:
+    """The event of a WebAdmin event-log line (skipped when its date is impossible)."""
     y, mo, d = (int(x) for x in e.group("date").split("-"))
     h, mi, s = (int(x) for x in e.group("time").split(":"))
     frac = e.group("frac")
@@ -312,22 +312,27 @@ def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> dict | None:
     try:
         ts = utc(dt.datetime(y, mo, d, h, mi, s, us), ctx.tz)
     except ValueError:
-        return None
+        ts = None
     if ts is None:
-        return None
+        ctx.skip(lineno, "impossible date")
+        return
     if ctx.tz_assumed:
         ctx.note("CMS event-log lines carry no time zone; UTC assumed (use --tz to say otherwise)")
     message = e.group("msg").strip()
     level = e.group("level") or ""
     summary = f"{level.upper()}: {message}" if level in ("Warning", "Error") else message
-    return {**base, "ts": ts, "host": "", "pos": lineno, "proto": "log",
-            "event": _log_key("host:server", message), "summary": summary, "raw": line}
+    yield {**base, "ts": ts, "host": "", "pos": lineno, "proto": "log",
+           "event": _log_key("host:server", message), "summary": summary, "raw": line,
+           "call_number": _call_number("host:server", message)}
 
 
-class _Parser:
+class CmsParser(TextParser):
     name = name
+    what = "a CMS log"
+    reader = _Reader
+    universal_newlines = True
     sniff = staticmethod(sniff)
-    parse = staticmethod(parse)
 
 
-PARSER = _Parser()
+PARSER = CmsParser()
+parse = PARSER.parse

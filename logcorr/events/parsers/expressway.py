@@ -45,11 +45,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import OrderedDict, deque
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
-from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, MONTHS, ParseContext, utc
+from logcorr.events.parsers.base import MONTHS, ParseContext, utc
+from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "expressway"
 PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
@@ -157,77 +158,69 @@ class _Slot:
         self.kinds = {kind} if kind else set()
 
 
-class ExpresswayParser:
+class _Reader(LineReader):
+    def __init__(self, ctx: ParseContext):
+        super().__init__(ctx)
+        self.state = _State(ctx)
+        self.record: _Record | None = None
+
+    def line(self, pos: int, line: str) -> Iterator[dict]:
+        for piece in _cut(line):
+            m = RECORD_START.match(piece) or BSD_START.match(piece)
+            if m:
+                yield from self._take()
+                self.record = _start(m, pos, self.ctx)
+            elif piece.startswith("#"):
+                yield from self._take()
+            elif self.record is not None:
+                self.record.more.append(piece)
+            elif piece.strip():
+                self.stray("lines outside any record")
+
+    def _take(self) -> Iterator[dict]:
+        if self.record is not None:
+            record, self.record = self.record, None
+            yield from self.state.take(record)
+
+    def end(self) -> Iterator[dict]:
+        yield from self._take()
+        yield from self.state.flush()
+
+
+class ExpresswayParser(TextParser):
     name = NAME
+    what = "an Expressway log"
+    reader = _Reader
+    sniff = staticmethod(sniff)
 
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
 
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        state = _State(ctx)
-        record: _Record | None = None
-        orphan_start = None
-        failures = 0
-        for lineno, raw in enumerate(stream, 1):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            for piece in _cut(line):
-                m = RECORD_START.match(piece) or BSD_START.match(piece)
-                if m:
-                    if orphan_start is not None:
-                        ctx.skip(orphan_start, "lines outside any record")
-                        orphan_start = None
-                    if record is not None:
-                        yield from state.take(record)
-                    record = self._start(m, lineno, ctx)
-                    failures = 0
-                elif piece.startswith("#"):
-                    if record is not None:
-                        yield from state.take(record)
-                        record = None
-                elif record is not None:
-                    record.more.append(piece)
-                elif piece.strip():
-                    if orphan_start is None:
-                        orphan_start = lineno
-                    failures += 1
-                    if failures >= MAX_CONSECUTIVE_FAILURES:
-                        ctx.skip(orphan_start, "lines outside any record")
-                        ctx.warn(lineno, "gave up: not an Expressway log")
-                        return
-        if orphan_start is not None:
-            ctx.skip(orphan_start, "lines outside any record")
-        if record is not None:
-            yield from state.take(record)
-        yield from state.flush()
-
-    @staticmethod
-    def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
-        if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
-            mon, d, hh, mi, ss, frac, host, rest = m.groups()
-            year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
-            y, mo, off = str(year or 1), str(MONTHS[mon]), None
-        else:
-            y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
-        try:
-            ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
-                                 tzinfo=_offset(off, ctx)))
-        except ValueError:
-            ts = None
-        program = ""
-        body = rest
-        while True:
-            t = PROGRAM_TAG.match(body)
-            if not t:
-                break
-            program = program or t.group(1)
-            body = body[t.end():]
-        record = _Record(lineno, ts, host, program, body)
-        record.zone_assumed = not off
-        cut = body.find(" SIPMSG:")
-        if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
-            record.body = body[:cut]
-            record.more.append(body[cut:])
-        return record
+def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
+    if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
+        mon, d, hh, mi, ss, frac, host, rest = m.groups()
+        year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
+        y, mo, off = str(year or 1), str(MONTHS[mon]), None
+    else:
+        y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
+    try:
+        ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
+                             tzinfo=_offset(off, ctx)))
+    except ValueError:
+        ts = None
+    program = ""
+    body = rest
+    while True:
+        t = PROGRAM_TAG.match(body)
+        if not t:
+            break
+        program = program or t.group(1)
+        body = body[t.end():]
+    record = _Record(lineno, ts, host, program, body)
+    record.zone_assumed = not off
+    cut = body.find(" SIPMSG:")
+    if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
+        record.body = body[:cut]
+        record.more.append(body[cut:])
+    return record
 
 
 class _State:

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
-from logcorr.events import msdiag
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
 from logcorr.events.parsers import sfb_uccapi
-from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events.parsers.base import ParseContext, utc
+from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"
@@ -75,123 +75,120 @@ class _Record:
         self.lines: list[str] = []
 
 
-class SnooperParser:
-    name = NAME
+class _Reader(LineReader):
+    def __init__(self, ctx: ParseContext):
+        super().__init__(ctx)
+        self.record: _Record | None = None
+        self.client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
 
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
+    def line(self, pos: int, line: str) -> Iterator[dict]:
+        if self.record is None:
+            m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
+            if m is None:
+                yield from self._outside(pos, line)
+                return
+            # `$$begin_record` ends the line, or is missing (diagnostic records)
+            yield from self.client.end()
+            self.record = _start(m, pos)
+            line = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
+            if not line:  # else a web copy joined the first field line on
+                return
+        yield from self._inside(pos, line)
 
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        record: _Record | None = None
-        client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
-        stray_start = None
-        failures = 0
-        for lineno, raw in enumerate(stream, 1):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if record is None:
-                m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
-                if m:  # `$$begin_record` ends the line, or is missing (diagnostic records)
-                    if stray_start is not None:
-                        ctx.skip(stray_start, "lines outside any record")
-                        stray_start = None
-                    yield from client.close()
-                    record = self._start(m, lineno, ctx)
-                    failures = 0
-                    rest = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
-                    if rest:  # a web copy joined the first field line on
-                        line = rest
-                    else:
-                        continue
-                elif client.wants(line):
-                    yield from client.feed(lineno, line)
-                    continue
-                else:
-                    if line.strip() and not line.startswith("#"):
-                        stray_start = stray_start or lineno
-                        failures += 1
-                        if failures >= MAX_CONSECUTIVE_FAILURES:
-                            ctx.skip(stray_start, "lines outside any record")
-                            ctx.warn(lineno, "gave up: not a Snooper trace")
-                            return
-                    continue
-            if END in line:
-                before = line.split(END, 1)[0]
-                if before.strip():
-                    record.lines.append(before.rstrip())
-                yield from self._finish(record, ctx)
-                record = None
-                continue
-            if line.startswith("TL_") and RECORD_HEADER.match(line):  # the previous one never ended
-                ctx.warn(record.pos, "record without $$end_record")
-                yield from self._finish(record, ctx)
-                record = self._start(RECORD_HEADER.match(line), lineno, ctx)
-                continue
+    def _outside(self, pos: int, line: str) -> Iterator[dict]:
+        if self.client.wants(line):
+            yield from self.client.feed(pos, line)
+        elif line.strip() and not line.startswith("#"):
+            self.stray("lines outside any record")
+
+    def _inside(self, pos: int, line: str) -> Iterator[dict]:
+        record = self.record
+        if END in line:
+            before = line.split(END, 1)[0]
+            if before.strip():
+                record.lines.append(before.rstrip())
+            self.record = None
+            yield from _finish(record, self.ctx)
+        elif line.startswith("TL_") and RECORD_HEADER.match(line):  # the previous one never ended
+            self.ctx.warn(record.pos, "record without $$end_record")
+            yield from _finish(record, self.ctx)
+            self.record = _start(RECORD_HEADER.match(line), pos)
+        else:
             record.lines.append(line)
             if len(record.lines) > MAX_RECORD_LINES:
-                ctx.skip(record.pos, "record without $$end_record")
-                record = None
-        if record is not None:
-            ctx.warn(record.pos, "record without $$end_record")
-            yield from self._finish(record, ctx)
-        yield from client.close()
-        if stray_start is not None:
-            ctx.skip(stray_start, "lines outside any record")
+                self.ctx.skip(record.pos, "record without $$end_record")
+                self.record = None
 
-    @staticmethod
-    def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
-        level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
-        try:
-            ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
-                                 int(frac[:6].ljust(6, "0")), tzinfo=dt.timezone.utc))
-        except ValueError:
-            ts = None
-        return _Record(lineno, ts, level, flag, _host(instance), comp.strip())
+    def end(self) -> Iterator[dict]:
+        if self.record is not None:
+            self.ctx.warn(self.record.pos, "record without $$end_record")
+            yield from _finish(self.record, self.ctx)
+            self.record = None
+        yield from self.client.end()
 
-    def _finish(self, rec: _Record, ctx: ParseContext) -> Iterator[dict]:
-        if rec.ts is None:
-            ctx.skip(rec.pos, "bad time stamp")
-            return
-        base = {"ts": rec.ts, "source": NAME, "host": rec.host, "file": ctx.file, "pos": rec.pos}
-        lines = _unjoin(rec.lines)
-        fields = _fields(lines)
-        if rec.flag == "TF_PROTOCOL" and "Start-Line" in fields:
-            event = self._protocol(lines, fields, base, ctx, rec.pos)
-            if event:
-                yield event
-        elif rec.flag == "TF_DIAG" or fields.get("LogType", "").lower() == "diagnostic":
-            yield self._diagnostic(fields, base, rec)
 
-    @staticmethod
-    def _protocol(lines, fields, base, ctx, pos) -> dict | None:
-        text = protocol_sip_text(lines)
-        if text is None:
-            ctx.skip(pos, "protocol record without Start-Line")
-            return None
-        msg = sip.parse_message(unjoin_sip(text))
-        if not msg.start_line or "start line is not SIP" in msg.defects:
-            ctx.warn(pos, "protocol record whose Start-Line is not SIP")
-        ev = msdiag.enrich(sip.event_fields(msg, raw=text))
-        direction_field = fields.get("Direction", "").split(";", 1)[0].strip().lower()
-        direction = {"incoming": "in", "outgoing": "out"}.get(direction_field, "")
-        peer = fields.get("Peer", "").strip()
-        src, dst = (peer, "") if direction == "in" else ("", peer) if direction == "out" else ("", "")
-        return dict(base, direction=direction, src=src, dst=dst, **ev)
+class SnooperParser(TextParser):
+    name = NAME
+    what = "a Snooper trace"
+    reader = _Reader
+    sniff = staticmethod(sniff)
 
-    @staticmethod
-    def _diagnostic(fields, base, rec) -> dict:
-        code = fields.get("Result-Code", "").split()
-        reason = code[1] if len(code) > 1 else (code[0] if code else fields.get("Text", ""))
-        cseq = fields.get("SIP-CSeq", "").split()
-        parts = [fields.get("Severity", rec.level.lower()) + ":", fields.get("Text", "")]
-        if code:
-            parts.append(f"({' '.join(code)})")
-        if fields.get("SIP-Start-Line"):
-            parts.append(f"[{fields['SIP-Start-Line']}]")
-        raw = "\n".join(rec.lines)
-        return dict(base, proto="log", event="diagnostic", direction="",
-                    call_id=fields.get("SIP-Call-ID", ""),
-                    cseq=cseq[0] if cseq else "", method=cseq[1].upper() if len(cseq) > 1 else "",
-                    reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
+
+def _start(m: re.Match, lineno: int) -> _Record:
+    level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
+    try:
+        ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                             int(frac[:6].ljust(6, "0")), tzinfo=dt.timezone.utc))
+    except ValueError:
+        ts = None
+    return _Record(lineno, ts, level, flag, _host(instance), comp.strip())
+
+
+def _finish(rec: _Record, ctx: ParseContext) -> Iterator[dict]:
+    if rec.ts is None:
+        ctx.skip(rec.pos, "bad time stamp")
+        return
+    base = {"ts": rec.ts, "source": NAME, "host": rec.host, "file": ctx.file, "pos": rec.pos}
+    lines = _unjoin(rec.lines)
+    fields = _fields(lines)
+    if rec.flag == "TF_PROTOCOL" and "Start-Line" in fields:
+        event = _protocol(lines, fields, base, ctx, rec.pos)
+        if event:
+            yield event
+    elif rec.flag == "TF_DIAG" or fields.get("LogType", "").lower() == "diagnostic":
+        yield _diagnostic(fields, base, rec)
+
+
+def _protocol(lines, fields, base, ctx, pos) -> dict | None:
+    text = protocol_sip_text(lines)
+    if text is None:
+        ctx.skip(pos, "protocol record without Start-Line")
+        return None
+    msg = sip.parse_message(unjoin_sip(text))
+    if not msg.start_line or "start line is not SIP" in msg.defects:
+        ctx.warn(pos, "protocol record whose Start-Line is not SIP")
+    ev = sip.event_fields(msg, raw=text)
+    direction_field = fields.get("Direction", "").split(";", 1)[0].strip().lower()
+    direction = {"incoming": "in", "outgoing": "out"}.get(direction_field, "")
+    peer = fields.get("Peer", "").strip()
+    src, dst = (peer, "") if direction == "in" else ("", peer) if direction == "out" else ("", "")
+    return dict(base, direction=direction, src=src, dst=dst, **ev)
+
+
+def _diagnostic(fields, base, rec) -> dict:
+    code = fields.get("Result-Code", "").split()
+    reason = code[1] if len(code) > 1 else (code[0] if code else fields.get("Text", ""))
+    cseq = fields.get("SIP-CSeq", "").split()
+    parts = [fields.get("Severity", rec.level.lower()) + ":", fields.get("Text", "")]
+    if code:
+        parts.append(f"({' '.join(code)})")
+    if fields.get("SIP-Start-Line"):
+        parts.append(f"[{fields['SIP-Start-Line']}]")
+    raw = "\n".join(rec.lines)
+    return dict(base, proto="log", event="diagnostic", direction="",
+                call_id=fields.get("SIP-Call-ID", ""),
+                cseq=cseq[0] if cseq else "", method=cseq[1].upper() if len(cseq) > 1 else "",
+                reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
 
 
 def _unjoin(lines: list[str]) -> list[str]:

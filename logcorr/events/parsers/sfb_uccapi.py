@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
-from logcorr.events import msdiag
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
-from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events.parsers.base import ParseContext, utc
+from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "sfb"
 MAX_PACKET_LINES = 20000
@@ -68,40 +68,23 @@ class _Packet:
         self.lines: list[str] = []
 
 
-class UccApiParser:
-    name = NAME
-
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
-
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        reader = Reader(ctx)
-        failures = 0
-        for lineno, raw in enumerate(stream, 1):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            taken = reader.wants(line)
-            if taken:
-                failures = 0
-                yield from reader.feed(lineno, line)
-            elif line.strip() and not line.startswith("#"):
-                failures += 1
-                if failures >= MAX_CONSECUTIVE_FAILURES:
-                    ctx.warn(lineno, "gave up: not a UccApi log")
-                    return
-        yield from reader.close()
-
-
-class Reader:
+class Reader(LineReader):
     """The line machine of a UccApi log, usable on its own or inside another SfB text."""
 
     def __init__(self, ctx: ParseContext):
-        self.ctx = ctx
+        super().__init__(ctx)
         self.packet: _Packet | None = None
         self.noted = False
 
     def wants(self, line: str) -> bool:
         """True for a UccApi line, and for any line while a packet is open."""
         return self.packet is not None or LINE.match(line) is not None
+
+    def line(self, pos: int, text: str) -> Iterator[dict]:
+        if self.wants(text):
+            yield from self.feed(pos, text)
+        elif text.strip() and not text.startswith("#"):
+            self.stray("not a UccApi log line")
 
     def feed(self, lineno: int, line: str) -> Iterator[dict]:
         if "|" in line[1:] and EMBEDDED_STAMP.search(line):
@@ -136,6 +119,9 @@ class Reader:
             yield from self._finish(packet, ctx)
             if PACKET_CLOSE.match(text):
                 return
+        elif PACKET_CLOSE.match(text):
+            ctx.skip(lineno, "end of a packet whose beginning is not in the file")
+            return
         o = PACKET_OPEN.match(text)
         if o:
             ts = self._time(m, ctx)
@@ -145,7 +131,7 @@ class Reader:
             direction = "out" if o.group(1) == "Sending Packet" else "in"
             self.packet = _Packet(lineno, ts, direction, o.group(2), o.group(3))
 
-    def close(self) -> Iterator[dict]:
+    def end(self) -> Iterator[dict]:
         if self.packet is not None:
             packet, self.packet = self.packet, None
             yield from self._finish(packet, self.ctx)
@@ -176,9 +162,16 @@ class Reader:
             if "start line is not SIP" in msg.defects or not msg.start_line:
                 ctx.skip(p.pos, "packet text is not SIP")
                 continue
-            ev = msdiag.enrich(sip.event_fields(msg, raw=text))
+            ev = sip.event_fields(msg, raw=text)
             yield dict(ev, ts=p.ts, source=NAME, host="", file=ctx.file, pos=p.pos,
                        direction=p.direction, src=src, dst=dst)
+
+
+class UccApiParser(TextParser):
+    name = NAME
+    what = "a UccApi log"
+    reader = Reader
+    sniff = staticmethod(sniff)
 
 
 PARSER = UccApiParser()

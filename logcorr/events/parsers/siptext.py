@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
-from logcorr.events import msdiag
 from logcorr.events import sip
-from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext, utc
+from logcorr.events.parsers.base import ParseContext, utc
+from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "sip"
 MAX_MESSAGE_LINES = 20000
@@ -49,78 +49,74 @@ def sniff(head: bytes) -> bool:
             and _start_line(meaningful[1]))
 
 
-class SipTextParser:
+class _Reader(LineReader):
+    """A new start line begins a new message once this one's header block is over (`ended`: a
+    blank line was seen, kept as a flag so a message of many start-line-like lines is not scanned
+    again at each of them)."""
+
+    def __init__(self, ctx: ParseContext):
+        super().__init__(ctx)
+        self.current: dict | None = None  # {"pos", "ts", "src", "dst", "lines", "ended"}
+        self.header: dict | None = None  # the sngrep line before the next message
+
+    def line(self, pos: int, line: str) -> Iterator[dict]:
+        ctx, current = self.ctx, self.current
+        h = SNGREP_HEADER.match(line)
+        if h:
+            yield from self.end()
+            self.header = {"ts": _time(h, ctx), "src": h.group(8), "dst": h.group(9)}
+        elif _start_line(line) and (current is None or current["ended"]):
+            yield from self.end()
+            meta = self.header or {"ts": ctx.mtime, "src": "", "dst": ""}
+            self.header = None
+            self.current = dict(meta, pos=pos, lines=[line], ended=False)
+        elif current is None:
+            if line.strip() and not SEPARATOR.match(line):
+                self.stray("line outside any SIP message")
+        elif SEPARATOR.match(line):
+            yield from self.end()
+        else:
+            current["lines"].append(line)
+            if not line.strip():  # the header block is over
+                current["ended"] = True
+            if len(current["lines"]) > MAX_MESSAGE_LINES:
+                ctx.skip(current["pos"], "message too long")
+                self.current = None
+
+    def end(self) -> Iterator[dict]:
+        if self.current is not None:
+            current, self.current = self.current, None
+            yield from _finish(current, self.ctx)
+
+
+class SipTextParser(TextParser):
     name = NAME
+    what = "SIP text"
+    reader = _Reader
+    sniff = staticmethod(sniff)
 
-    def sniff(self, head: bytes) -> bool:
-        return sniff(head)
 
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        # {"pos", "ts", "src", "dst", "lines", "ended"}; a new start line begins a new message
-        # once this one's header block is over ("ended": a blank line was seen, kept as a flag so
-        # a message of many start-line-like lines is not scanned again at each of them)
-        current: dict | None = None
-        header: dict | None = None
-        failures = 0
-        for lineno, raw in enumerate(stream, 1):
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            h = SNGREP_HEADER.match(line)
-            if h:
-                if current is not None:
-                    yield from self._finish(current, ctx)
-                    current = None
-                header = {"ts": self._time(h, ctx), "src": h.group(8), "dst": h.group(9)}
-                continue
-            if _start_line(line) and (current is None or current["ended"]):
-                if current is not None:
-                    yield from self._finish(current, ctx)
-                meta = header or {"ts": ctx.mtime, "src": "", "dst": ""}
-                header = None
-                current = dict(meta, pos=lineno, lines=[line], ended=False)
-                failures = 0
-                continue
-            if current is not None:
-                if SEPARATOR.match(line):
-                    yield from self._finish(current, ctx)
-                    current = None
-                    continue
-                current["lines"].append(line)
-                if not line.strip():  # the header block is over
-                    current["ended"] = True
-                if len(current["lines"]) > MAX_MESSAGE_LINES:
-                    ctx.skip(current["pos"], "message too long")
-                    current = None
-            elif line.strip() and not SEPARATOR.match(line):
-                ctx.skip(lineno, "line outside any SIP message")
-                failures += 1
-                if failures >= MAX_CONSECUTIVE_FAILURES:
-                    ctx.warn(lineno, "gave up: not SIP text")
-                    return
-        if current is not None:
-            yield from self._finish(current, ctx)
+def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:
+    y, mo, d, hh, mi, ss, frac = h.groups()[:7]
+    try:
+        local = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
+                            int((frac or "0")[:6].ljust(6, "0")))
+    except ValueError:
+        return None
+    return utc(local, ctx.tz)
 
-    @staticmethod
-    def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:
-        y, mo, d, hh, mi, ss, frac = h.groups()[:7]
-        try:
-            local = dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss),
-                                int((frac or "0")[:6].ljust(6, "0")))
-        except ValueError:
-            return None
-        return utc(local, ctx.tz)
 
-    @staticmethod
-    def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
-        lines = cur["lines"]
-        while lines and not lines[-1].strip():
-            lines.pop()
-        text = "\r\n".join(lines) + "\r\n"
-        msg = sip.parse_message(text)
-        if cur["ts"] is None:
-            ctx.note("plain SIP messages carry no time of their own")
-        ev = msdiag.enrich(sip.event_fields(msg, raw=text))
-        yield dict(ev, ts=cur["ts"], source=NAME, host="", file=ctx.file, pos=cur["pos"],
-                   direction="", src=cur["src"], dst=cur["dst"])
+def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
+    lines = cur["lines"]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    text = "\r\n".join(lines) + "\r\n"
+    msg = sip.parse_message(text)
+    if cur["ts"] is None:
+        ctx.note("plain SIP messages carry no time of their own")
+    ev = sip.event_fields(msg, raw=text)
+    yield dict(ev, ts=cur["ts"], source=NAME, host="", file=ctx.file, pos=cur["pos"],
+               direction="", src=cur["src"], dst=cur["dst"])
 
 
 PARSER = SipTextParser()

@@ -11,39 +11,43 @@ off, TURN without TCP).
 """
 from __future__ import annotations
 
-import io
 import re
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from .base import ParseContext
+from .text import LineReader, TextParser
 
 NAME = "expressway"
 LINE = re.compile(r'^\*c xConfiguration (?P<path>[^:]+?):\s*(?P<value>.*?)\s*$')
 
 
-class XConfigParser:
+class _Reader(LineReader):
+    def __init__(self, ctx: ParseContext):
+        super().__init__(ctx)
+        self.host = ""
+
+    def line(self, pos: int, line: str) -> Iterator[dict]:
+        if not line.strip() or line.startswith("*s") or line.strip() == "OK":
+            return
+        m = LINE.match(line)
+        if not m:
+            self.stray("not an xConfiguration line")
+            return
+        path, value = m.group("path").strip(), m.group("value").strip().strip('"')
+        if path == "SystemUnit Name":
+            self.host = value
+        yield {"ts": None, "source": NAME, "host": self.host, "file": self.ctx.file, "pos": pos,
+               "proto": "log", "event": "xconfiguration", "summary": f"{path}: {value}", "raw": line}
+
+
+class XConfigParser(TextParser):
     name = NAME
+    what = "an xConfiguration dump"
+    reader = _Reader
 
     def sniff(self, head: bytes) -> bool:
         lines = [l for l in head.decode("utf-8", "replace").splitlines()[:20] if l.strip()]
         return bool(lines) and sum(1 for l in lines if LINE.match(l)) >= max(1, len(lines) // 2)
-
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        host = ""
-        for lineno, line in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), 1):
-            line = line.rstrip("\r\n")
-            if not line.strip() or line.startswith("*s") or line.strip() == "OK":
-                continue
-            m = LINE.match(line)
-            if not m:
-                ctx.skip(lineno, "not an xConfiguration line")
-                continue
-            path, value = m.group("path").strip(), m.group("value").strip().strip('"')
-            if path == "SystemUnit Name":
-                host = value
-            yield {"ts": None, "source": NAME, "host": host, "file": ctx.file, "pos": lineno,
-                   "proto": "log", "event": "xconfiguration", "summary": f"{path}: {value}",
-                   "raw": line}
 
 
 PARSER = XConfigParser()
