@@ -212,7 +212,7 @@ class Decoder(Streams):
             if cd:
                 self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
                 return
-        if 65 <= b0 <= 90 and sipwire.starts_sip(data, p, end):
+        if b0 in sipwire.TOKEN_BYTES and sipwire.starts_sip(data, p, end):
             self.sip_event(data[p:end], frame, ts, src, dst, "UDP")
 
     def udp_stun(self, frame: int, ts, data: bytes, p: int, end: int, src: str, dst: str) -> bool:
@@ -460,7 +460,7 @@ class Decoder(Streams):
                 end = l.l4 + ulen
             b0 = data[p]
             if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
-                    or 0x40 <= b0 < 0x80 or 65 <= b0 <= 90 or b0 == 0xFF):
+                    or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
                 self.udp(frame, ts, l, data, p, end, sport, dport)
         elif proto == 6:
             self.tcp(frame, ts, l, data)

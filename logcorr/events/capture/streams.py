@@ -104,10 +104,13 @@ class Streams:
 
     def resync(self, conn, half: Half) -> None:
         """Find where a message begins; count what came before it."""
-        found = self.find_start(half.buf)
+        buf = half.buf
+        found = self.find_start(buf)
         if found is None:
-            keep = min(len(half.buf), RESYNC_KEEP)
-            self.count_raw(half, len(half.buf) - keep)
+            # keep what may still become a message start: a STUN header, or an unfinished line
+            line = len(buf) - buf.rfind(b"\n") - 1
+            keep = min(len(buf), max(RESYNC_KEEP, line if line <= sipwire.MAX_LINE else 0))
+            self.count_raw(half, len(buf) - keep)
             return
         start, mode = found
         if start:

@@ -307,7 +307,7 @@ def decode(buf: bytes, classic: bool = False) -> StunMessage | None:
         if atype == FINGERPRINT:
             msg.fingerprint_ok = check_fingerprint(buf[: pos + 4 + len(value)])
         else:
-            apply(msg, atype, value, txn)
+            apply(msg, atype, value, buf[4:20])
     return msg
 
 

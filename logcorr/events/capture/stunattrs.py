@@ -161,23 +161,26 @@ def format_addr(ip: str, port: int, v6: bool) -> str:
     return f"[{ip}]:{port}" if v6 else f"{ip}:{port}"
 
 
-def decode_address(value: bytes, xored: bool, txn: bytes) -> str | None:
-    """MAPPED-ADDRESS style value (RFC 5389 15.1/15.2); XOR with cookie (+ transaction id for v6)."""
+def decode_address(value: bytes, xored: bool, mask: bytes) -> str | None:
+    """MAPPED-ADDRESS style value (RFC 5389 15.1/15.2). XORed ones are XORed with ``mask``, the
+    16 bytes after the type and length: the cookie and transaction id (RFC 5389), or the 128-bit
+    transaction id of a message without the cookie (the pre-RFC 5389 drafts MS-TURN follows, where
+    the id's first 32 bits played the cookie's part)."""
     if len(value) < 8:
         return None
     family = value[1]
     port = (value[2] << 8) | value[3]
     if xored:
-        port ^= MAGIC_COOKIE >> 16
+        port ^= int.from_bytes(mask[:2], "big")
     if family == 1:
         raw = int.from_bytes(value[4:8], "big")
         if xored:
-            raw ^= MAGIC_COOKIE
+            raw ^= int.from_bytes(mask[:4], "big")
         return format_addr(str(ipaddress.IPv4Address(raw)), port, False)
     if family == 2 and len(value) >= 20:
         raw = int.from_bytes(value[4:20], "big")
         if xored:
-            raw ^= int.from_bytes(MAGIC_COOKIE_BYTES + txn, "big")
+            raw ^= int.from_bytes(mask, "big")
         return format_addr(str(ipaddress.IPv6Address(raw)), port, True)
     return None
 
@@ -190,11 +193,11 @@ def _u32(value: bytes) -> int | None:
     return int.from_bytes(value[:4], "big") if len(value) >= 4 else None
 
 
-def _address(msg, atype: int, value: bytes, txn: bytes) -> None:
+def _address(msg, atype: int, value: bytes, mask: bytes) -> None:
     xored = ADDRESS_ATTRS[atype]
     if atype == XOR_PEER_ADDRESS and msg.ms_turn and not msg.rfc5389_cookie:
         xored = False  # legacy MS-TURN: 0x0012 is REMOTE-ADDRESS, not XORed
-    addr = decode_address(value, xored, txn)
+    addr = decode_address(value, xored, mask)
     if addr is None:
         msg.problems.append(f"bad address in {ATTR_NAMES.get(atype, hex(atype))}")
     else:
@@ -274,10 +277,11 @@ HANDLERS: dict[int, Callable] = {
 }
 
 
-def apply(msg, atype: int, value: bytes, txn: bytes) -> None:
-    """Fill ``msg`` from one attribute (FINGERPRINT is the caller's: it needs the whole message)."""
+def apply(msg, atype: int, value: bytes, mask: bytes) -> None:
+    """Fill ``msg`` from one attribute (FINGERPRINT is the caller's: it needs the whole message);
+    ``mask`` is the message's bytes 4-20 (see :func:`decode_address`)."""
     if atype in ADDRESS_ATTRS:
-        _address(msg, atype, value, txn)
+        _address(msg, atype, value, mask)
     elif atype in (REALM, NONCE):
         _realm_or_nonce(msg, atype, value)
     elif atype in HANDLERS:

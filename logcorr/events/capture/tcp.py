@@ -83,15 +83,19 @@ class Half:
 
     @staticmethod
     def early_start_of(early: list, seq: int) -> int:
-        """The earliest sequence number from which kept segments run contiguously up to ``seq``."""
+        """The earliest sequence number from which kept segments run contiguously up to ``seq``
+        (linear: each segment is looked up by where it ends)."""
+        by_end: dict[int, int] = {}
+        for s, data, _f, _t in early:
+            end = (s + len(data)) % SEQ_MOD
+            if end not in by_end or seq_diff(s, by_end[end]) < 0:
+                by_end[end] = s
         start = seq
-        moved = True
-        while moved:
-            moved = False
-            for s, data, _f, _t in early:
-                if seq_diff(s, start) < 0 <= seq_diff(s + len(data), start):
-                    start = s
-                    moved = True
+        for _ in range(len(early)):
+            before = by_end.get(start)
+            if before is None or seq_diff(before, start) >= 0:
+                break
+            start = before
         return start
 
     # -- input ---------------------------------------------------------------------------------
