@@ -82,6 +82,7 @@ def test_ipv6(wrap, linktype: int) -> None:
 def test_unsupported_link_type_is_one_warning() -> None:
     events, ctx = run(pcap_file(two_packets(ethernet), linktype=147))
     assert events == [] and ctx.warning_count == 1 and "147" in ctx.warnings[0]
+    assert ctx.skipped == 2 and ctx.skip_reasons == {"unsupported link type 147 (user 0)": 2}
 
 
 def test_pcapng_two_interfaces_with_their_own_resolution() -> None:

@@ -204,11 +204,14 @@ def test_lengths_are_bounded() -> None:
     raw = stun_message(0x0001, txn, [attr(0x0006, b"user")], fingerprint=False)
     assert stun.is_stun(raw) == len(raw)
     assert stun.is_stun(raw[:-1]) == 0  # the header promises more than is there
-    assert stun.decode(raw[:-1]) is None
+    cut = stun.decode(raw[:-1])  # decoded as far as it goes, and said to be damaged
+    assert cut.malformed == ["STUN length runs past the bytes captured", "STUN attribute runs past the message end"]
+    assert stun.summary(cut).endswith("malformed: STUN length runs past the bytes captured; "
+                                      "STUN attribute runs past the message end")
     liar = bytearray(raw)
     liar[22:24] = (400).to_bytes(2, "big")  # attribute length past the message end
     msg = stun.decode(bytes(liar))
-    assert msg is not None and msg.problems and msg.username == ""
+    assert msg.malformed == ["STUN attribute runs past the message end"] and msg.username == ""
     assert stun.decode(b"\x80" + raw[1:]) is None  # top bits set: not STUN
     assert stun.channel_data_len(b"\x40\x00\x00\x08abcd") == 0  # length beyond the bytes
 

@@ -32,7 +32,10 @@ CANONICAL = {
 }
 DIAGNOSTIC_HEADERS = ("ms-diagnostics", "ms-diagnostics-public", "ms-client-diagnostics")
 
-REQUEST_LINE = re.compile(r"^([A-Z][A-Z_-]*) (\S+) SIP/2\.0\s*$")
+# RFC 3261 25.1: a method is a token, case-sensitive (REGIStER is not REGISTER, and neither is
+# wrong); the Request-URI holds no space; the version is "SIP" "/" 1*DIGIT "." 1*DIGIT.
+TOKEN = r"[A-Za-z0-9.!%*_+`'~-]+"
+REQUEST_LINE = re.compile(r"^(" + TOKEN + r") (\S+) (SIP/\d+\.\d+)\s*$")
 STATUS_LINE = re.compile(r"^SIP/2\.0 (\d{3})(?: (.*))?$")
 VIA_TRANSPORT = re.compile(r"SIP/2\.0/([A-Za-z]+)", re.IGNORECASE)
 BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
@@ -190,6 +193,8 @@ def parse_message(text: str) -> SipMessage:
     msg.start_line = lines[0].rstrip("\r").strip()
     if m := REQUEST_LINE.match(msg.start_line):
         msg.method, msg.uri = m.group(1), m.group(2)
+        if m.group(3) != "SIP/2.0":
+            msg.defects.append(f"version {m.group(3)} is not SIP/2.0")
     elif m := STATUS_LINE.match(msg.start_line):
         msg.status, msg.reason = int(m.group(1)), (m.group(2) or "").strip()
     else:

@@ -21,7 +21,7 @@ def render(d: Diagnosis, style: Callable[..., str] | None = None) -> str:
     add(st(f"Read {len(d.read.sources)} file(s), {n_events} events:", bold=True))
     for s in d.read.sources:
         why = ", ".join(f"{reason}: {n}" for reason, n in sorted(s.skip_reasons.items(), key=lambda kv: -kv[1]))
-        extra = f", {s.skipped} record(s) skipped ({why})" if s.skipped else ""
+        extra = f", {s.skipped} record(s) skipped ({why})" if s.skipped else f" ({why})" if why else ""
         warn = f", {s.warning_count} warning(s)" if s.warning_count else ""
         add(f"  {s.kind:<10} {s.file}: {s.events} events{extra}{warn}")
         for w in s.warnings[:3]:

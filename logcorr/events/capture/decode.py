@@ -16,8 +16,17 @@ Event keys (``proto`` / ``event``):
 * ``tcp`` / ``media``: RFC 4571 frames that are not STUN (RTP, RTCP) on a framed connection,
   counted per direction; ``tcp`` / ``data``: bytes relayed on a bound data connection that are
   not RFC 4571 framed (RFC 6062 carries the peer's bytes as they are).
+* ``tcp`` / ``pseudo-tls``: a record of the [MS-TURN] pseudo-TLS handshake (ClientHello,
+  ServerHello + ServerHelloDone) that opens MS-TURN over TCP 443.
 * ``sip`` / method or ``<status> <method>``: clear-text SIP found by its start line on any port,
   fields from :mod:`logcorr.events.sip`.
+
+Tunnels (GRE, IP-in-IP, GTP-U, VXLAN, ERSPAN, MPLS, PPPoE; :mod:`logcorr.events.capture.link`) are
+followed to the innermost IP packet, whose addresses the events carry. What cannot be used is
+counted by reason and handed to ``count(frame, reason, n, skipped)`` at the end: packets skipped
+(``unsupported link type 147``, ``not IP: ethertype 0x0806 (ARP)``, ``GRE carrying protocol
+0x1234``, ``not SIP: start line``) with ``skipped`` true, STUN messages decoded although malformed
+(``STUN length not a multiple of 4``) with ``skipped`` false.
 
 Speed: most packets in a call capture are RTP. The loop looks at an Ethernet/IPv4/UDP frame
 through three one-byte slices (IP version and header length, protocol, first payload byte) and
@@ -43,11 +52,12 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from logcorr.events import sip
 from logcorr.events.capture import link, sipwire, stun
-from logcorr.events.capture.tcp import ACK, EARLY_TAIL, FIN, MAX_BUFFER, RST, SYN, Half, seq_diff
+from logcorr.events.capture.streams import Streams
+from logcorr.events.capture.tcp import ACK, EARLY_TAIL, FIN, RST, SYN, Half, seq_diff
 
 Warn = Callable[[int | None, str], None]
+Count = Callable[[int | None, str, int, bool], None]
 
 IDLE_NS = 300 * 1_000_000_000
 PURGE_MASK = (1 << 16) - 1  # purge idle connections every 65536 frames
@@ -56,16 +66,15 @@ MAX_TURN_FLOWS = 100_000
 MAX_CHANNEL_KEYS = 4096
 UNFRAGMENTED = (b"\x00\x00", b"\x40\x00")  # IPv4 flags/offset: nothing or only Don't Fragment
 GIVE_UP_SEGMENTS = 64  # a TCP connection with this many segments and no STUN/SIP is not watched further
+GIVE_UP_BYTES = 16384  # ... and this many bytes (a stream sent a byte at a time is still watched)
 TURN_TCP_PORTS = {3478, 5349}  # a SYN to these that is refused or unanswered is an event
-RESYNC_KEEP = 27  # bytes kept when no message start is found: a header may straddle segments
 
 COOKIE = stun.MAGIC_COOKIE_BYTES
 MS_COOKIE = stun.MS_COOKIE_ATTR
+IP_PROTO_NAMES = {1: "ICMP", 2: "IGMP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
 _udp_ports = struct.Struct("!HHH")
 _tcp_head = struct.Struct("!HHIIH")
 _u16 = struct.Struct("!H")
-
-
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
 
 
@@ -77,7 +86,7 @@ def timestamp(ts_ns: int | None):
 
 
 class Conn:
-    __slots__ = ("halves", "tracked", "syn", "cid", "last", "key", "quiet")
+    __slots__ = ("halves", "tracked", "syn", "cid", "last", "key", "quiet", "quiet_bytes")
 
     def __init__(self, key, src: str, dst: str) -> None:
         self.key = key
@@ -87,38 +96,60 @@ class Conn:
         self.cid: int | None = None
         self.last: int | None = None
         self.quiet = 0  # payload segments seen without STUN or SIP evidence
+        self.quiet_bytes = 0
+
+    @property
+    def given_up(self) -> bool:
+        return self.quiet > GIVE_UP_SEGMENTS and self.quiet_bytes > GIVE_UP_BYTES
 
 
-class Decoder:
+class Decoder(Streams):
     """State across frames; :meth:`packet` appends finished events to :attr:`out`."""
 
-    def __init__(self, host: str, file: str, warn: Warn) -> None:
+    def __init__(self, host: str, file: str, warn: Warn, count: Count | None = None) -> None:
         self.host = host
         self.file = file
         self.warn = warn
+        self.count = count
         self.conns: dict[tuple, Conn] = {}
         self.turn_udp: set[tuple] = set()
         self.channels: dict[tuple, list] = {}
         self.out: list[dict] = []
-        self.unsupported_link: set[int] = set()
+        self.counts: dict[tuple[str, bool], list[int]] = {}  # (reason, skipped) -> [n, first frame]
+
+    # -- what could not be used ----------------------------------------------------------------
+    def skip(self, frame: int | None, reason: str, skipped: bool = True) -> None:
+        """Count a packet or message that could not be used (``skipped``) or was decoded although
+        malformed, by reason, with the first frame of each."""
+        entry = self.counts.get((reason, skipped))
+        if entry is None:
+            self.counts[(reason, skipped)] = [1, frame or 0]
+        else:
+            entry[0] += 1
+
+    def report_counts(self) -> None:
+        for (reason, skipped), (n, frame) in self.counts.items():
+            if self.count is not None:
+                self.count(frame or None, reason, n, skipped)
+        self.counts.clear()
 
     # -- events --------------------------------------------------------------------------------
-    def _base(self, frame: int, ts: int | None, proto: str, event: str, src: str, dst: str, transport: str) -> dict:
+    def base_event(self, frame: int, ts: int | None, proto: str, event: str, src: str, dst: str, transport: str) -> dict:
         return {
             "ts": timestamp(ts), "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
             "proto": proto, "event": event, "direction": "", "src": src, "dst": dst, "transport": transport,
         }
 
-    def stun_event(self, raw: bytes, frame: int, ts, src: str, dst: str, transport: str, note: str = "") -> stun.StunMessage | None:
-        msg = stun.decode(raw)
+    def stun_event(self, raw: bytes, frame: int, ts, src: str, dst: str, transport: str, note: str = "",
+                   classic: bool = False) -> stun.StunMessage | None:
+        msg = stun.decode(raw, classic=classic)
         if msg is None:
             return None
-        ev = self._base(frame, ts, "stun", msg.name, src, dst, transport)
-        text = stun.summary(msg) + note
+        ev = self.base_event(frame, ts, "stun", msg.name, src, dst, transport)
         ev.update(
             txn_id=msg.txn_id, error_code=msg.error_code, mapped=msg.mapped, relayed=msg.relayed,
             peer=msg.peer, connection_id=msg.connection_id, username=msg.username, realm=msg.realm,
-            lifetime=msg.lifetime, summary=text, raw=raw.hex(),
+            lifetime=msg.lifetime, summary=stun.summary(msg) + note, raw=raw.hex(),
             reason=(msg.reason or stun.ERROR_REASONS.get(msg.error_code, "")) if msg.error_code else "",
         )
         self.out.append(ev)
@@ -126,6 +157,8 @@ class Decoder:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: FINGERPRINT does not match")
         for problem in msg.problems:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: {problem}")
+        for reason in msg.malformed:
+            self.skip(frame, reason, skipped=False)
         inner = stun.inner_stun(msg)
         if inner is not None and not note.startswith(" (inside"):
             other = msg.peer or msg.first(stun.DESTINATION_ADDRESS)
@@ -137,8 +170,9 @@ class Decoder:
         fields = sipwire.fields(raw)
         if fields is None:
             self.warn(frame, f"{transport} {src} -> {dst}: bytes that are not a SIP message skipped")
+            self.skip(frame, "not SIP: start line")
             return
-        ev = self._base(frame, ts, "sip", "", src, dst, transport)
+        ev = self.base_event(frame, ts, "sip", "", src, dst, transport)
         fields.pop("transport", None)
         fields.pop("proto", None)
         ev.update(fields)
@@ -157,7 +191,7 @@ class Decoder:
 
     def flush_channels(self) -> None:
         for (src, dst, channel, transport), (frames, size, frame, ts) in self.channels.items():
-            ev = self._base(frame, ts, "stun", "ChannelData", src, dst, transport)
+            ev = self.base_event(frame, ts, "stun", "ChannelData", src, dst, transport)
             ev["summary"] = f"ChannelData 0x{channel:04x}: {frames} frames, {size} B"
             self.out.append(ev)
         self.channels.clear()
@@ -166,13 +200,11 @@ class Decoder:
     def udp(self, frame: int, ts, l: link.L4, data: bytes, p: int, end: int, sport: int, dport: int) -> None:
         src = link.addr(l.src, sport)
         dst = link.addr(l.dst, dport)
-        n = stun.is_stun(data, p, end) or stun.is_ms_turn(data, p, end)
-        if n:
-            if self.stun_event(data[p : p + n], frame, ts, src, dst, "UDP") is not None:
-                if len(self.turn_udp) >= MAX_TURN_FLOWS:
-                    self.turn_udp.clear()
-                self.turn_udp.add((l.src, sport, l.dst, dport))
-                self.turn_udp.add((l.dst, dport, l.src, sport))
+        if self.udp_stun(frame, ts, data, p, end, src, dst):
+            if len(self.turn_udp) >= MAX_TURN_FLOWS:
+                self.turn_udp.clear()
+            self.turn_udp.add((l.src, sport, l.dst, dport))
+            self.turn_udp.add((l.dst, dport, l.src, sport))
             return
         b0 = data[p]
         if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (l.src, sport, l.dst, dport) in self.turn_udp:
@@ -180,35 +212,45 @@ class Decoder:
             if cd:
                 self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
                 return
-        if 65 <= b0 <= 90 and sipwire.starts_sip(data, p, end):
+        if b0 in sipwire.TOKEN_BYTES and sipwire.starts_sip(data, p, end):
             self.sip_event(data[p:end], frame, ts, src, dst, "UDP")
+
+    def udp_stun(self, frame: int, ts, data: bytes, p: int, end: int, src: str, dst: str) -> bool:
+        """A STUN message in a datagram: well formed, malformed but with a cookie (decoded as far as
+        it goes), or classic RFC 3489."""
+        n = stun.is_stun(data, p, end) or stun.is_ms_turn(data, p, end)
+        classic = False
+        if not n:
+            if data[p] & 0xC0 or end - p < 20:
+                return False
+            if data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE:
+                n = end - p  # malformed: let the decoder say how
+            elif stun.is_classic(data, p, end):
+                n, classic = end - p, True
+            else:
+                return False
+        return self.stun_event(data[p : p + n], frame, ts, src, dst, "UDP", classic=classic) is not None
 
     # -- TCP -----------------------------------------------------------------------------------
     def tcp(self, frame: int, ts, l: link.L4, data: bytes) -> None:
         l4 = l.l4
         if l4 + 20 > l.end:
+            self.skip(frame, "TCP header cut short")
             return
         sport, dport, seq, _ack, off_flags = _tcp_head.unpack_from(data, l4)
         doff = (off_flags >> 12) * 4
         flags = off_flags & 0x3F
         if doff < 20 or l4 + doff > l.end:
+            self.skip(frame, "TCP header cut short")
             return
         payload = data[l4 + doff : l.end]
-        key = (l.src, sport, l.dst, dport)
-        conn = self.conns.get(key)
-        idx = 0
-        if conn is None:
-            conn = self.conns.get((l.dst, dport, l.src, sport))
-            idx = 1
-            if conn is None:
-                if flags & RST or not (flags & SYN or (payload and sipwire.evidence(payload))):
-                    return
-                conn = Conn(key, link.addr(l.src, sport), link.addr(l.dst, dport))
-                self.conns[key] = conn
-                idx = 0
+        found = self.connection(l, sport, dport, flags, payload)
+        if found is None:
+            return
+        conn, idx = found
         half = conn.halves[idx]
         conn.last = ts
-        if conn.quiet > GIVE_UP_SEGMENTS:  # long past its start and never STUN or SIP: ignore
+        if conn.given_up:  # long past its start and never STUN or SIP: ignore
             if flags & RST or (flags & FIN and conn.halves[1 - idx].fin):
                 self.drop(conn)
             elif flags & FIN:
@@ -220,47 +262,73 @@ class Decoder:
                 conn.syn = (frame, ts)
             seq += 1
         if payload:
-            if not conn.tracked:
-                tail = half.early[-1][1][-EARLY_TAIL:] if half.early else b""
-                if sipwire.evidence(tail + payload[:64]) or sipwire.evidence(payload):
-                    self.track(conn)
-                    self.replay_early(conn, idx, seq)
-                else:
-                    half.keep_early(seq, payload, frame, ts)
-                    conn.quiet += 1
-                    if conn.quiet > GIVE_UP_SEGMENTS:
-                        conn.halves[0].early = []
-                        conn.halves[1].early = []
-            if conn.tracked:
-                if half.push(seq, payload, frame, ts):
-                    self.parse_half(conn, half)
-                self.report_gaps(half)
+            self.tcp_payload(conn, idx, seq, payload, frame, ts)
         if flags & FIN and not half.fin:
-            half.fin = True
-            if conn.tracked:
-                half.skip_hole(frame)
-                self.report_gaps(half)
-                self.parse_half(conn, half)
-                ev = self._base(frame, ts, "tcp", "close", half.src, half.dst, "TCP")
-                ev["summary"] = f"TCP FIN {half.src} -> {half.dst}"
-                self.out.append(ev)
+            self.tcp_fin(conn, half, frame, ts)
         if flags & RST:
-            if not conn.tracked and idx == 1:
-                self.unserved(conn, frame, "refused")
-            if conn.tracked:
-                ev = self._base(frame, ts, "tcp", "reset", half.src, half.dst, "TCP")
-                ev["summary"] = f"TCP RST {half.src} -> {half.dst}" + self.cid_note(conn)
-                self.out.append(ev)
-            self.drop(conn)
+            self.tcp_rst(conn, idx, frame, ts)
         elif conn.halves[0].fin and conn.halves[1].fin:
             self.drop(conn)
+
+    def connection(self, l: link.L4, sport: int, dport: int, flags: int, payload: bytes) -> tuple[Conn, int] | None:
+        """The connection a segment belongs to and its direction; a new one only for a SYN or a
+        payload that may hold STUN or SIP."""
+        key = (l.src, sport, l.dst, dport)
+        conn = self.conns.get(key)
+        if conn is not None:
+            return conn, 0
+        conn = self.conns.get((l.dst, dport, l.src, sport))
+        if conn is not None:
+            return conn, 1
+        if flags & RST or not (flags & SYN or (payload and sipwire.evidence(payload))):
+            return None
+        conn = self.conns[key] = Conn(key, link.addr(l.src, sport), link.addr(l.dst, dport))
+        return conn, 0
+
+    def tcp_payload(self, conn: Conn, idx: int, seq: int, payload: bytes, frame: int, ts) -> None:
+        half = conn.halves[idx]
+        if not conn.tracked:
+            if sipwire.evidence(half.early_tail(EARLY_TAIL) + payload[:64]) or sipwire.evidence(payload):
+                self.track(conn)
+                self.replay_early(conn, idx, seq)
+            else:
+                half.keep_early(seq, payload, frame, ts)
+                conn.quiet += 1
+                conn.quiet_bytes += len(payload)
+                if conn.given_up:
+                    conn.halves[0].early = []
+                    conn.halves[1].early = []
+        if conn.tracked:
+            if half.push(seq, payload, frame, ts):
+                self.parse_half(conn, half)
+            self.report_gaps(half)
+
+    def tcp_fin(self, conn: Conn, half: Half, frame: int, ts) -> None:
+        half.fin = True
+        if conn.tracked:
+            half.skip_hole(frame)
+            self.report_gaps(half)
+            self.parse_half(conn, half)
+            ev = self.base_event(frame, ts, "tcp", "close", half.src, half.dst, "TCP")
+            ev["summary"] = f"TCP FIN {half.src} -> {half.dst}"
+            self.out.append(ev)
+
+    def tcp_rst(self, conn: Conn, idx: int, frame: int, ts) -> None:
+        half = conn.halves[idx]
+        if not conn.tracked and idx == 1:
+            self.unserved(conn, frame, "refused")
+        if conn.tracked:
+            ev = self.base_event(frame, ts, "tcp", "reset", half.src, half.dst, "TCP")
+            ev["summary"] = f"TCP RST {half.src} -> {half.dst}" + self.cid_note(conn)
+            self.out.append(ev)
+        self.drop(conn)
 
     def track(self, conn: Conn) -> None:
         conn.tracked = True
         if conn.syn is not None:
             frame, ts = conn.syn
             a, b = conn.halves[0].src, conn.halves[0].dst
-            ev = self._base(frame, ts, "tcp", "open", a, b, "TCP")
+            ev = self.base_event(frame, ts, "tcp", "open", a, b, "TCP")
             ev["summary"] = f"TCP SYN {a} -> {b} (new connection)"
             self.out.append(ev)
 
@@ -295,7 +363,7 @@ class Decoder:
         if conn.syn is None or conn.halves[1].next_seq is not None or int(b.rsplit(":", 1)[1]) not in TURN_TCP_PORTS:
             return
         syn_frame, ts = conn.syn
-        ev = self._base(syn_frame, ts, "tcp", how, a, b, "TCP")
+        ev = self.base_event(syn_frame, ts, "tcp", how, a, b, "TCP")
         ev["summary"] = (f"TCP SYN {a} -> {b} refused (RST in frame {frame})" if how == "refused"
                          else f"TCP SYN {a} -> {b} never answered")
         self.out.append(ev)
@@ -321,14 +389,14 @@ class Decoder:
         c = half.counters
         if c.get("media_frames"):
             frame, ts = c["media_first"]
-            ev = self._base(frame, ts, "tcp", "media", half.src, half.dst, "TCP")
+            ev = self.base_event(frame, ts, "tcp", "media", half.src, half.dst, "TCP")
             ev["summary"] = (f"RFC 4571 framed media {half.src} -> {half.dst}: {c['media_frames']} frames, "
                              f"{c['media_bytes']} B" + self.cid_note(conn))
             self.out.append(ev)
             c["media_frames"] = 0
         if c.get("raw_bytes") and conn.cid is not None:
             frame, ts = c["raw_first"]
-            ev = self._base(frame, ts, "tcp", "data", half.src, half.dst, "TCP")
+            ev = self.base_event(frame, ts, "tcp", "data", half.src, half.dst, "TCP")
             ev["summary"] = f"relayed data {half.src} -> {half.dst}: {c['raw_bytes']} B" + self.cid_note(conn)
             self.out.append(ev)
             c["raw_bytes"] = 0
@@ -348,256 +416,98 @@ class Decoder:
         for conn in list(self.conns.values()):
             self.drop(conn)
         self.flush_channels()
+        self.report_counts()
 
-    # -- stream parsing ------------------------------------------------------------------------
-    def parse_half(self, conn: Conn, half: Half) -> None:
-        guard = 0
-        while half.buf and guard < 16:
-            guard += 1
-            mode = half.mode
-            if mode == "unknown":
-                self.resync(conn, half)
-            elif mode == "stun":
-                self.parse_stun(conn, half)
-            elif mode in ("framed", "bound"):
-                self.parse_framed(conn, half)
-            elif mode == "sip":
-                self.parse_sip(half)
-            elif mode == "bound-raw":
-                self.count_raw(half, len(half.buf))
-            if half.mode == mode:
-                break  # waiting for more bytes
-        if len(half.buf) > MAX_BUFFER:
-            frame, _ = half.frame_at(0)
-            self.warn(frame, f"TCP {half.src} -> {half.dst}: {len(half.buf)} bytes without a complete message; dropped")
-            self.count_raw(half, len(half.buf))
-            half.mode = "unknown"
+    # -- one frame -----------------------------------------------------------------------------
+    def ip(self, frame: int, linktype: int, data: bytes) -> link.L4 | None:
+        """The innermost IP layer of a frame (tunnels followed), or ``None`` with the reason counted."""
+        off = link.ip_offset(linktype, data)
+        if type(off) is int and rtp_only(data, off):
+            return None
+        for _ in range(link.MAX_TUNNELS + 1):
+            if type(off) is str:
+                self.skip(frame, off)
+                return None
+            l = link.ip_layer(data, off)
+            if l is None:
+                self.skip(frame, "IP header cut short or not IPv4/IPv6")
+                return None
+            if l.fragment is not None or not self.is_tunnel(l, data):
+                return l
+            off = link.tunnel_inner(data, l)
+        self.skip(frame, f"tunnels nested deeper than {link.MAX_TUNNELS}")
+        return None
 
-    def count_raw(self, half: Half, n: int) -> None:
-        c = half.counters
-        if not c.get("raw_bytes"):
-            c["raw_first"] = half.frame_at(0)
-            c["raw_bytes"] = 0
-        c["raw_bytes"] += n
-        half.consume(n)
+    @staticmethod
+    def is_tunnel(l: link.L4, data: bytes) -> bool:
+        if l.proto in link.TUNNEL_PROTOS:
+            return True
+        if l.proto != 17 or l.l4 + 8 > l.end:
+            return False
+        sport, dport = _u16.unpack_from(data, l.l4)[0], _u16.unpack_from(data, l.l4 + 2)[0]
+        return dport in link.UDP_TUNNEL_PORTS or sport == link.GTP_U_PORT
 
-    def resync(self, conn: Conn, half: Half) -> None:
-        """Find where a STUN message, an RFC 4571 frame holding STUN, or a SIP message begins."""
-        buf = half.buf
-        n = len(buf)
-        best: tuple[int, str] | None = None
-        i = buf.find(COOKIE)
-        while i != -1:
-            if i >= 4:
-                body = (buf[i - 2] << 8) | buf[i - 1]
-                if buf[i - 4] & 0xC0 == 0 and body & 3 == 0:
-                    if i >= 6 and _u16.unpack_from(buf, i - 6)[0] == 20 + body:
-                        best = (i - 6, "framed")  # RFC 4571: 2-byte length, then the message
-                    else:
-                        best = (i - 4, "stun")
-                    break
-            i = buf.find(COOKIE, i + 1)
-        j = buf.find(MS_COOKIE)
-        if j >= 20 and (best is None or j - 20 < best[0]) and buf[j - 20] & 0xC0 == 0:
-            best = (j - 20, "stun")
-        k = sipwire.find_start(buf)
-        if k >= 0 and (best is None or k < best[0]):
-            best = (k, "sip")
-        if best is None:
-            keep = min(n, RESYNC_KEEP)
-            self.count_raw(half, n - keep)
-            return
-        start, mode = best
-        if start:
-            frame, _ = half.frame_at(0)
-            if half.counters.get("seen"):
-                self.warn(frame, f"TCP {half.src} -> {half.dst}: {start} bytes skipped before a message start")
-            self.count_raw(half, start)
-        half.counters["seen"] = True
-        half.mode = mode
-
-    def parse_stun(self, conn: Conn, half: Half) -> None:
-        """Back-to-back STUN messages and padded ChannelData (RFC 5766 11.5) on a TURN-TCP connection."""
-        buf = half.buf
-        while len(buf) >= 4:
-            if buf[0] & 0xC0 == 0x40:
-                length = _u16.unpack_from(buf, 2)[0]
-                total = (4 + length + 3) & ~3
-                if len(buf) < total:
-                    return
-                frame, ts = half.frame_at(0)
-                channel = _u16.unpack_from(buf, 0)[0]
-                self.count_channel(half.src, half.dst, channel, length, frame, ts, "TCP")
-                half.consume(total)
-                continue
-            if len(buf) < 20:
-                return
-            if buf[4:8] != COOKIE and (len(buf) < 28 or buf[20:28] != MS_COOKIE):
-                if len(buf) < 28 and buf[4:8] != COOKIE and buf[0] & 0xC0 == 0:
-                    return
-                frame, _ = half.frame_at(0)
-                self.warn(frame, f"TCP {half.src} -> {half.dst}: bytes that are not STUN in a STUN stream")
-                half.mode = "unknown"
-                return
-            length = _u16.unpack_from(buf, 2)[0]
-            if length & 3 and buf[20:28] != MS_COOKIE:  # MS-TURN does not pad
-                half.mode = "unknown"
-                half.consume(1)
-                return
-            total = 20 + length
-            if len(buf) < total:
-                return
-            frame, ts = half.frame_at(0)
-            raw = bytes(buf[:total])
-            half.consume(total)
-            msg = self.stun_event(raw, frame, ts, half.src, half.dst, "TCP")
-            if msg is None:
-                continue
-            if msg.method == stun.CONNECTION_BIND and msg.connection_id is None and conn.cid is not None:
-                ev = self.out[-1]  # a response names no CONNECTION-ID: give the request's
-                ev["connection_id"] = conn.cid
-                ev["summary"] += f" (CONNECTION-ID 0x{conn.cid:08x} of the request)"
-            if msg.method == stun.CONNECTION_BIND and msg.cls in (stun.CLASS_REQUEST, stun.CLASS_SUCCESS):
-                # RFC 6062 5.4: after ConnectionBind the connection carries the peer's bytes as-is
-                if msg.connection_id is not None:
-                    conn.cid = msg.connection_id
-                half.mode = "bound"
-                return
-
-    def parse_framed(self, conn: Conn, half: Half) -> None:
-        """RFC 4571 frames: decode the STUN ones, count the others (media)."""
-        buf = half.buf
-        while len(buf) >= 2:
-            length = _u16.unpack_from(buf, 0)[0]
-            if half.mode == "bound":
-                # first bytes after ConnectionBind: are they RFC 4571 frames?
-                if len(buf) < min(2 + length, 2 + 20):
-                    return
-                looks_stun = len(buf) >= 22 and buf[6:10] == COOKIE and length == 20 + _u16.unpack_from(buf, 4)[0]
-                looks_rtp = length >= 12 and buf[2] & 0xC0 == 0x80
-                half.mode = "framed" if looks_stun or looks_rtp else "bound-raw"
-                if half.mode == "bound-raw":
-                    return
-            if len(buf) < 2 + length:
-                return
-            frame, ts = half.frame_at(2)
-            if stun.is_stun(buf, 2, 2 + length, exact=True):
-                raw = bytes(buf[2 : 2 + length])
-                half.consume(2 + length)
-                note = " (RFC 4571 framed" + (
-                    f", bound connection CID 0x{conn.cid:08x})" if conn.cid is not None else ")"
-                )
-                self.stun_event(raw, frame, ts, half.src, half.dst, "TCP", note)
-            else:
-                c = half.counters
-                if not c.get("media_frames"):
-                    c["media_frames"] = 0
-                    c["media_bytes"] = 0
-                    c["media_first"] = (frame, ts)
-                c["media_frames"] += 1
-                c["media_bytes"] += length
-                half.consume(2 + length)
-
-    def parse_sip(self, half: Half) -> None:
-        # A message arriving in many small segments: until its header block or its body is
-        # whole, nothing can be framed, and the buffer is neither copied nor searched again
-        # from its start (which made a stream of 1-byte segments quadratic).
-        waiting = half.counters.get("sip_waiting")
-        if waiting is not None and waiting[0] == half.base:
-            _, need, searched = waiting
-            buf = half.buf
-            if need and len(buf) < need:
-                return
-            if not need and len(buf) <= sip.MAX_HEADER_BYTES and not sipwire.header_end_after(buf, searched):
-                half.counters["sip_waiting"] = (half.base, 0, len(buf))
-                return
-        data = bytes(half.buf)
-        messages, rest = sipwire.split(data)
-        pos = 0
-        for message in messages:
-            at = data.find(message, pos)
-            frame, ts = half.frame_at(max(at, 0))
-            pos = max(at, 0) + len(message)
-            if sipwire.starts_sip(message, 0, len(message)):
-                self.sip_event(message, frame, ts, half.src, half.dst, "TCP")
-            else:
-                self.warn(frame, f"TCP {half.src} -> {half.dst}: {len(message)} bytes that are not SIP skipped")
-                half.mode = "unknown"
-        half.consume(len(data) - len(rest))
-        half.counters["sip_waiting"] = (half.base, *sipwire.waiting_for(rest)) if rest else None
-
-
-def decode(records: Iterable[tuple], host: str, file: str, warn: Warn) -> Iterator[dict]:
-    """Events of a capture, from :func:`logcorr.events.capture.pcapfile.records`."""
-    dec = Decoder(host, file, warn)
-    defrag = link.Defragmenter()
-    out = dec.out
-    ip_offset = link.ip_offset
-    ip_layer = link.ip_layer
-    unpack_udp = _udp_ports.unpack_from
-    cookie = COOKIE
-    ms_cookie = MS_COOKIE
-    frame = 0
-    ts = None
-    for frame, ts, linktype, data in records:
-        if linktype == 1 and data[12:14] == b"\x08\x00":
-            off = 14
-        else:
-            off = ip_offset(linktype, data)
-            if off < 0:
-                if linktype not in link.SUPPORTED and linktype not in dec.unsupported_link:
-                    dec.unsupported_link.add(linktype)
-                    warn(frame, f"link type {linktype} is not supported: its packets are skipped")
-                continue
-        # fast path: IPv4 without options or IPv6 without extension headers carrying UDP whose
-        # payload starts with a byte that no STUN, ChannelData or SIP message starts with
-        # (RTP/RTCP: version 2, 0x80-0xBF)
-        version = data[off : off + 1]
-        if version == b"\x45" and data[off + 9 : off + 10] == b"\x11" and data[off + 6 : off + 8] in UNFRAGMENTED:
-            first = data[off + 28 : off + 29]
-        elif b"\x60" <= version <= b"\x6f" and data[off + 6 : off + 7] == b"\x11":
-            first = data[off + 48 : off + 49]  # IPv6 without extension headers
-        else:
-            first = b""
-        if first >= b"\x80" and first != b"\xff":
-            if frame & PURGE_MASK == 0:
-                dec.purge(ts)
-            continue
-        l = ip_layer(data, off)
-        if l is None:
-            continue
-        if l.fragment is not None:
-            whole = defrag.add(l, data, ts, frame)
-            if whole is None:
-                continue
-            l, data, first_frame = whole  # events point at the first fragment's frame
-            if l.proto == 17 and l.end > 8:
-                dec.udp(first_frame, ts, l, data, 8, l.end, *unpack_udp(data, 0)[:2])
-            if out:
-                yield from out
-                out.clear()
-            continue
+    def transport(self, frame: int, ts, l: link.L4, data: bytes) -> None:
+        """Hand a (whole, unfragmented) IP packet's TCP segment or UDP datagram on."""
         proto = l.proto
         if proto == 17:
             p = l.l4 + 8
             end = l.end
             if p >= end:
-                continue
-            sport, dport, ulen = unpack_udp(data, l.l4)
+                return
+            sport, dport, ulen = _udp_ports.unpack_from(data, l.l4)
             if ulen >= 8 and l.l4 + ulen < end:
                 end = l.l4 + ulen
-            if (
-                data[p + 4 : p + 8] == cookie
-                or data[p + 20 : p + 28] == ms_cookie
-                or 0x40 <= data[p] < 0x80
-                or 65 <= data[p] <= 90
-                or data[p] == 0xFF
-            ):
-                dec.udp(frame, ts, l, data, p, end, sport, dport)
+            b0 = data[p]
+            if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
+                    or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
+                self.udp(frame, ts, l, data, p, end, sport, dport)
         elif proto == 6:
-            dec.tcp(frame, ts, l, data)
+            self.tcp(frame, ts, l, data)
         else:
+            self.skip(frame, f"IP protocol {proto}" + (f" ({IP_PROTO_NAMES[proto]})" if proto in IP_PROTO_NAMES else "")
+                      + " is not read")
+
+    def packet(self, frame: int, ts, linktype: int, data: bytes, defrag: link.Defragmenter) -> None:
+        l = self.ip(frame, linktype, data)
+        if l is None:
+            return
+        if l.fragment is not None:
+            whole = defrag.add(l, data, ts, frame)
+            if whole is None:
+                return
+            l, data, first_frame = whole  # events point at the first fragment's frame
+            if l.proto == 17 and l.end > 8:
+                self.udp(first_frame, ts, l, data, 8, l.end, *_udp_ports.unpack_from(data, 0)[:2])
+            return
+        self.transport(frame, ts, l, data)
+
+
+def rtp_only(data: bytes, off: int) -> bool:
+    """Fast path: IPv4 without options or IPv6 without extension headers carrying UDP whose
+    payload starts with a byte that no STUN, ChannelData, tunnel or SIP message starts with
+    (RTP/RTCP: version 2, 0x80-0xBF)."""
+    version = data[off : off + 1]
+    if version == b"\x45" and data[off + 9 : off + 10] == b"\x11" and data[off + 6 : off + 8] in UNFRAGMENTED:
+        first = data[off + 28 : off + 29]
+    elif b"\x60" <= version <= b"\x6f" and data[off + 6 : off + 7] == b"\x11":
+        first = data[off + 48 : off + 49]  # IPv6 without extension headers
+    else:
+        return False
+    return first >= b"\x80" and first != b"\xff"
+
+
+def decode(records: Iterable[tuple], host: str, file: str, warn: Warn, count: Count | None = None) -> Iterator[dict]:
+    """Events of a capture, from :func:`logcorr.events.capture.pcapfile.records`."""
+    dec = Decoder(host, file, warn, count)
+    defrag = link.Defragmenter()
+    out = dec.out
+    for frame, ts, linktype, data in records:
+        if linktype == 1 and data[12:14] == b"\x08\x00" and rtp_only(data, 14):
+            if frame & PURGE_MASK == 0:
+                dec.purge(ts)
             continue
+        dec.packet(frame, ts, linktype, data, defrag)
         if out:
             yield from out
             out.clear()

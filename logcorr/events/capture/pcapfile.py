@@ -197,47 +197,57 @@ def _pcapng(stream: BinaryIO, head: bytes, warn: Warn) -> Iterator[Record]:
         body = buf[p + 8 : p + blen - 4]
         ch.pos = p + blen
         if btype == PCAPNG_IDB:
-            if len(body) < 8:
+            iface = _interface(body, endian)
+            if iface is None:
                 warn(frame + 1, "short pcapng interface block")
-                continue
-            linktype, _res, snaplen = struct.unpack_from(endian + "HHI", body, 0)
-            mult, div, offset = 1000, 1, 0  # default resolution: microseconds
-            for code, value in _options(body, 8, endian):
-                if code == IF_TSRESOL and value:
-                    mult, div = _tsres_to_ns(value[0])
-                elif code == IF_TSOFFSET and len(value) == 8:
-                    offset = struct.unpack(endian + "q", value)[0]
-            ifaces.append((linktype, snaplen, mult, div, offset))
-        elif btype in (PCAPNG_EPB, PCAPNG_PB):
-            if len(body) < 20:
-                warn(frame + 1, "short pcapng packet block")
-                continue
-            if btype == PCAPNG_EPB:
-                iface, hi, lo, caplen, _orig = struct.unpack_from(endian + "IIIII", body, 0)
             else:
-                iface, _drops, hi, lo, caplen, _orig = struct.unpack_from(endian + "HHIIII", body, 0)
-            start = 20  # both headers are 20 bytes before the packet data
-            frame += 1
-            if iface >= len(ifaces):
-                warn(frame, f"packet on undeclared interface {iface}: skipped")
-                continue
-            if start + caplen > len(body):
-                warn(frame, f"captured length {caplen} exceeds its block: cut to the block")
-                caplen = len(body) - start
-            linktype, _snap, mult, div, offset = ifaces[iface]
-            units = (hi << 32) | lo
-            ts = units * mult // div + offset * 1_000_000_000
-            yield frame, ts, linktype, body[start : start + caplen]
-        elif btype == PCAPNG_SPB:
-            if len(body) < 4:
-                warn(frame + 1, "short pcapng simple packet block")
+                ifaces.append(iface)
+        elif btype in (PCAPNG_EPB, PCAPNG_PB, PCAPNG_SPB):
+            if len(body) < (4 if btype == PCAPNG_SPB else 20):
+                warn(frame + 1, "short pcapng " + ("simple " if btype == PCAPNG_SPB else "") + "packet block")
                 continue
             frame += 1
-            if not ifaces:
-                warn(frame, "simple packet block before any interface: skipped")
-                continue
-            orig = struct.unpack_from(endian + "I", body, 0)[0]
-            linktype, snap, _m, _d, _o = ifaces[0]
-            caplen = min(orig, len(body) - 4, snap or orig)
-            yield frame, None, linktype, body[4 : 4 + caplen]
+            record = _packet(btype, body, endian, ifaces, frame, warn)
+            if record is not None:
+                yield record
         # other blocks (SHB, NRB, ISB, DSB, custom) carry no packets
+
+
+def _interface(body: bytes, endian: str) -> tuple[int, int, int, int, int] | None:
+    """(linktype, snaplen, multiplier, divisor, offset in s) of an Interface Description Block."""
+    if len(body) < 8:
+        return None
+    linktype, _res, snaplen = struct.unpack_from(endian + "HHI", body, 0)
+    mult, div, offset = 1000, 1, 0  # default resolution: microseconds
+    for code, value in _options(body, 8, endian):
+        if code == IF_TSRESOL and value:
+            mult, div = _tsres_to_ns(value[0])
+        elif code == IF_TSOFFSET and len(value) == 8:
+            offset = struct.unpack(endian + "q", value)[0]
+    return linktype, snaplen, mult, div, offset
+
+
+def _packet(btype: int, body: bytes, endian: str, ifaces: list, frame: int, warn: Warn) -> Record | None:
+    """The record of an Enhanced, obsolete or Simple Packet Block (``None``: skipped, warned)."""
+    if btype == PCAPNG_SPB:
+        if not ifaces:
+            warn(frame, "simple packet block before any interface: skipped")
+            return None
+        orig = struct.unpack_from(endian + "I", body, 0)[0]
+        linktype, snap, _m, _d, _o = ifaces[0]
+        caplen = min(orig, len(body) - 4, snap or orig)
+        return frame, None, linktype, body[4 : 4 + caplen]
+    if btype == PCAPNG_EPB:
+        iface, hi, lo, caplen, _orig = struct.unpack_from(endian + "IIIII", body, 0)
+    else:
+        iface, _drops, hi, lo, caplen, _orig = struct.unpack_from(endian + "HHIIII", body, 0)
+    start = 20  # both headers are 20 bytes before the packet data
+    if iface >= len(ifaces):
+        warn(frame, f"packet on undeclared interface {iface}: skipped")
+        return None
+    if start + caplen > len(body):
+        warn(frame, f"captured length {caplen} exceeds its block: cut to the block")
+        caplen = len(body) - start
+    linktype, _snap, mult, div, offset = ifaces[iface]
+    units = (hi << 32) | lo
+    return frame, units * mult // div + offset * 1_000_000_000, linktype, body[start : start + caplen]

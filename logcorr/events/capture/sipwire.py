@@ -1,7 +1,7 @@
 """Clear-text SIP inside captures: cheap detection by start line, then the shared grammar.
 
 Detection is by content on any port: a status line (``SIP/2.0 <3 digits>``) or a request line
-(``<METHOD> <uri> SIP/2.0``). Parsing, event fields and TCP framing come from :mod:`logcorr.events.sip`
+(``<method token> <uri> SIP/2.0``, the method of any case). Parsing, event fields and TCP framing come from :mod:`logcorr.events.sip`
 (the one SIP grammar of the project); this module only adapts bytes to it.
 """
 from __future__ import annotations
@@ -10,9 +10,11 @@ import re
 
 from logcorr.events import sip
 
+_TOKEN = sip.TOKEN.encode()  # a method is any token, of any case (RFC 3261 25.1)
 _STATUS = re.compile(rb"SIP/2\.0 [1-6]\d\d[ \r\n]")
-_REQUEST = re.compile(rb"[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n")
-_ANY_START = re.compile(rb"(?:^|\n)(SIP/2\.0 [1-6]\d\d[ \r\n]|[A-Z][A-Z_-]* [^ \r\n]+ SIP/2\.0\r?\n)")
+_REQUEST = re.compile(_TOKEN + rb" [^ \r\n]+ SIP/\d+\.\d+\r?\n")
+_ANY_START = re.compile(rb"(?:^|\n)(SIP/2\.0 [1-6]\d\d[ \r\n]|" + _TOKEN + rb" [^ \r\n]+ SIP/\d+\.\d+\r?\n)")
+TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.!%*_+`'~-")
 MAX_LINE = 1024  # a request line longer than this is not looked for
 
 

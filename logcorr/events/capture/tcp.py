@@ -14,8 +14,7 @@ SEQ_MOD = 1 << 32
 MAX_OOO_BYTES = 1 << 20  # bytes waiting behind a hole before the hole is given up
 MAX_OOO_SEGMENTS = 512
 MAX_BUFFER = 1 << 18  # contiguous bytes a parser may leave unconsumed
-EARLY_SEGMENTS = 4
-EARLY_BYTES = 2048
+EARLY_BYTES = 4096
 EARLY_TAIL = 32
 
 FIN = 0x01
@@ -56,30 +55,47 @@ class Half:
         self.early_seen = 0
 
     def keep_early(self, seq: int, payload: bytes, frame: int, ts: int | None) -> None:
-        """Remember the first few segments of a connection not (yet) known to carry STUN or SIP.
+        """Remember the first bytes of a connection not (yet) known to carry STUN or SIP.
 
-        A message's first bytes may sit in a segment without the cookie (the header split, or
-        segments out of order); when later evidence arrives these segments are replayed. Only
-        :data:`EARLY_SEGMENTS` segments of at most :data:`EARLY_BYTES` are kept, then a short tail.
+        A message's first bytes may sit in segments without the cookie (the header split, a
+        stream sent a byte at a time, segments out of order); when later evidence arrives these
+        segments are replayed. Up to :data:`EARLY_BYTES` bytes are kept, however many segments
+        carry them, then only a short tail.
         """
-        self.early_seen += 1
-        if self.early_seen <= EARLY_SEGMENTS:
-            self.early.append((seq, payload[:EARLY_BYTES], frame, ts))
+        self.early_seen += len(payload)
+        if self.early_seen <= EARLY_BYTES:
+            self.early.append((seq, payload, frame, ts))
         else:
-            tail = payload[-EARLY_TAIL:]
+            tail = self.early_tail(EARLY_TAIL - min(len(payload), EARLY_TAIL)) + payload[-EARLY_TAIL:]
+            tail = tail[-EARLY_TAIL:]
             self.early = [((seq + len(payload) - len(tail)) % SEQ_MOD, tail, frame, ts)]
+
+    def early_tail(self, n: int) -> bytes:
+        """The last ``n`` bytes kept, across segments (in the order they came)."""
+        parts: list[bytes] = []
+        have = 0
+        for _s, data, _f, _t in reversed(self.early):
+            if have >= n:
+                break
+            parts.append(data[-(n - have):] if n > have else b"")
+            have += len(parts[-1])
+        return b"".join(reversed(parts))[-n:] if n else b""
 
     @staticmethod
     def early_start_of(early: list, seq: int) -> int:
-        """The earliest sequence number from which kept segments run contiguously up to ``seq``."""
+        """The earliest sequence number from which kept segments run contiguously up to ``seq``
+        (linear: each segment is looked up by where it ends)."""
+        by_end: dict[int, int] = {}
+        for s, data, _f, _t in early:
+            end = (s + len(data)) % SEQ_MOD
+            if end not in by_end or seq_diff(s, by_end[end]) < 0:
+                by_end[end] = s
         start = seq
-        moved = True
-        while moved:
-            moved = False
-            for s, data, _f, _t in early:
-                if seq_diff(s, start) < 0 <= seq_diff(s + len(data), start):
-                    start = s
-                    moved = True
+        for _ in range(len(early)):
+            before = by_end.get(start)
+            if before is None or seq_diff(before, start) >= 0:
+                break
+            start = before
         return start
 
     # -- input ---------------------------------------------------------------------------------

@@ -26,7 +26,19 @@ class PcapParser:
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
         ctx.pos_unit = "frame"
         records = pcapfile.records(stream, ctx.warn)
-        yield from decode(records, _basename(ctx.file), ctx.file, ctx.warn)
+
+        def count(frame: int | None, reason: str, n: int, skipped: bool) -> None:
+            """Packets skipped count as skipped records; malformed STUN messages, decoded anyway,
+            are listed among the reasons as ``decoded although malformed: ...``."""
+            if skipped:
+                ctx.skipped += n
+                ctx.skip_reasons[reason] += n
+                if reason.startswith("unsupported link type"):  # nothing of the file can be read
+                    ctx.warn(frame, f"{reason}: its {n} packet(s) are skipped")
+            else:
+                ctx.skip_reasons[f"decoded although malformed: {reason}"] += n
+
+        yield from decode(records, _basename(ctx.file), ctx.file, ctx.warn, count)
 
 
 PARSER = PcapParser()
