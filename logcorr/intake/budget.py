@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,6 @@ class Budget:
     """The running account of one bundle's intake."""
 
     limits: Limits
-    clock: Callable[[], float] = time.monotonic
     produced: int = 0
     entries: int = 0
     input_bytes: int = 0
@@ -46,7 +44,10 @@ class Budget:
     _start: float = field(default=0.0)
 
     def __post_init__(self) -> None:
-        self._start = self.clock()
+        self._start = self.now()
+
+    def now(self) -> float:
+        return time.monotonic()
 
     def add_input(self, size: int) -> None:
         """A file of the bundle as given (not one produced from an archive)."""
@@ -64,7 +65,7 @@ class Budget:
         """Raise `Spent` when intake must stop; called between members and between chunks."""
         if self.spent is not None:
             raise Spent(self.spent)
-        if self.clock() - self._start > self.limits.max_seconds:
+        if self.now() - self._start > self.limits.max_seconds:
             self.stop(f"opening the archives took longer than {self.limits.max_seconds:g} s; the rest is not read")
 
     def entry(self) -> None:
