@@ -19,7 +19,7 @@ class Limits:
     max_ratio: int = 1000  # produced / consumed above which one member is a bomb ...
     ratio_floor: int = 64 * 1024**2  # ... once it has produced this much
     max_depth: int = 4  # archives inside archives
-    max_members: int = 20_000  # archive entries (files and folders) over the whole bundle
+    max_members: int = 10_000  # archive entries (files and folders) over the whole bundle
     max_seconds: float = 600.0  # wall time for opening archives
     max_lzma_memory: int = 256 * 1024**2  # what an xz/LZMA header may make the decoder allocate
 
