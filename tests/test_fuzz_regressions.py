@@ -253,3 +253,12 @@ def test_sip_over_tcp_in_one_byte_segments_is_linear():
     assert time.perf_counter() - started < 4
     assert [e["event"] for e in events] == ["open", "OPTIONS", "OPTIONS"]
     assert [e["pos"] for e in events[1:]] == [2, 3 + len(message) - 40]  # frame of the first byte
+
+
+# -- rule files ------------------------------------------------------------------------------------
+def test_rule_file_with_a_control_character(tmp_path):
+    from logcorr.rules.loader import load_rule_file
+    path = tmp_path / "ctl.yaml"
+    path.write_text("id: ctl\ntitle: a\x1fb\n")
+    rule, errors = load_rule_file(path)
+    assert rule is None and errors == [f"{path}:2: YAML syntax: character #x001f: special characters are not allowed"]

@@ -127,7 +127,11 @@ def load_yaml(text: str) -> tuple[object, list[tuple[int, str]]]:
     """Parse one document; returns (data, [(line, problem), ...]). Syntax errors become problems."""
     if len(text) > MAX_TEXT:
         return None, [(1, f"rule file larger than {MAX_TEXT} characters")]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # its reader refuses control characters already here
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return None, [(text.count("\n", 0, exc.position) + 1, f"YAML syntax: character #x{char:04x}: {exc.reason}")]
     try:
         data = loader.get_single_data()
     except _Refused as exc:
