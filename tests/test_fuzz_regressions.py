@@ -45,17 +45,18 @@ def test_zip_member_whose_local_name_is_not_utf8(tmp_path):
 
 
 def test_zip_central_name_not_utf8_or_unknown_version(tmp_path):
-    good = _zip({"a.log": LOG})
+    good = _zip({"a.log": LOG, "b.log": LOG})
     central = good.index(b"PK\x01\x02")
     spoiled = bytearray(good)
     spoiled[central + 9] |= 0x08  # UTF-8 flag on a name that is not UTF-8
     spoiled[central + 46] = 0xFF
-    _, skipped, _ = _read(tmp_path, "a.zip", bytes(spoiled))
-    assert "damaged zip archive" in skipped["a.zip"]
+    members, skipped, _ = _read(tmp_path, "a.zip", bytes(spoiled))
+    assert members == ["a.zip!b.log"]  # the broken name costs that member only
+    assert "name it differently" in skipped["a.zip!\\xff.log"]
     version = bytearray(good)
-    version[central + 6] = 255  # "needs version 25.5 to extract"
-    _, skipped, _ = _read(tmp_path, "b.zip", bytes(version))
-    assert "damaged zip archive" in skipped["b.zip"]
+    version[central + 6] = 255  # "needs version 25.5 to extract": the method is known, so read
+    members, skipped, _ = _read(tmp_path, "b.zip", bytes(version))
+    assert members == ["b.zip!a.log", "b.zip!b.log"] and skipped == {}
 
 
 def test_zip_member_without_a_name(tmp_path):
@@ -252,3 +253,12 @@ def test_sip_over_tcp_in_one_byte_segments_is_linear():
     assert time.perf_counter() - started < 4
     assert [e["event"] for e in events] == ["open", "OPTIONS", "OPTIONS"]
     assert [e["pos"] for e in events[1:]] == [2, 3 + len(message) - 40]  # frame of the first byte
+
+
+# -- rule files ------------------------------------------------------------------------------------
+def test_rule_file_with_a_control_character(tmp_path):
+    from logcorr.rules.loader import load_rule_file
+    path = tmp_path / "ctl.yaml"
+    path.write_text("id: ctl\ntitle: a\x1fb\n")
+    rule, errors = load_rule_file(path)
+    assert rule is None and errors == [f"{path}:2: YAML syntax: character #x001f: special characters are not allowed"]

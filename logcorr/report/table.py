@@ -1,4 +1,8 @@
-"""`logcorr events`: the event table as csv, jsonl or parquet."""
+"""`logcorr events`: the event table as csv, jsonl or parquet.
+
+CSV is what gets opened in a spreadsheet, so a text cell that one would run as a formula is
+written with a leading `'` (see `safe`); jsonl and parquet keep every text exactly as it was.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -6,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+from .safe import guard_frame
 
 
 def parquet_available() -> bool:
@@ -22,7 +28,7 @@ def write(events: pd.DataFrame, fmt: str, output: Path | None) -> None:
             frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     target = output if output is not None else sys.stdout
     if fmt == "csv":
-        frame.to_csv(target, index=False)
+        guard_frame(frame).to_csv(target, index=False)
     else:
         frame.to_json(target, orient="records", lines=True, force_ascii=False)
         if output is None:

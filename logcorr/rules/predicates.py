@@ -11,12 +11,13 @@ regex over ``raw`` only sees the few rows that already passed ``proto``/``event`
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+from .regexes import Pattern, RegexError, compile_pattern
 
 OPERATORS = ("equals", "in", "contains", "regex", "exists", "gt", "ge", "lt", "le", "hex_any")
 COMBINATORS = ("all", "any", "not")
@@ -274,7 +275,7 @@ class Not(Node):
 
 
 # ---------------------------------------------------------------------------------- compiling
-def _hex_test(pattern: re.Pattern, bits: int) -> Callable[[str], bool]:
+def _hex_test(pattern: Pattern, bits: int) -> Callable[[str], bool]:
     def test(text: str) -> bool:
         m = pattern.search(text)
         if not m:
@@ -287,14 +288,14 @@ def _hex_test(pattern: re.Pattern, bits: int) -> Callable[[str], bool]:
     return test
 
 
-def compile_regex(text, problems: Problems, line: int, what: str = "regex") -> re.Pattern | None:
+def compile_regex(text, problems: Problems, line: int, what: str = "regex") -> Pattern | None:
     if not isinstance(text, str):
         problems.add(line, f"{what} must be a text, got {type(text).__name__}")
         return None
     try:
-        return re.compile(text)
-    except re.error as exc:
-        problems.add(line, f"bad {what} {text!r}: {exc}")
+        return compile_pattern(text)
+    except RegexError as exc:
+        problems.add(line, f"bad {what} {text[:80]!r}: {exc}")
         return None
 
 
