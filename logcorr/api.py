@@ -11,7 +11,6 @@ from .calls import flow as calls_stage
 from .calls import clocks as clock_stage
 from .calls import hosts
 from .events.read import ReadResult, read_bundle
-from .report.redact import Redactor
 from .rules import Finding, RuleSet, default_rules_dir, evaluate, load_rules
 
 SEVERITIES = ("info", "warning", "error")
@@ -66,15 +65,8 @@ def rule_dirs(extra: Sequence[Path | str] = ()) -> list[Path]:
     return [default_rules_dir(), *(Path(d) for d in extra)]
 
 
-def read(path: str | Path, tz: str | None = None, redact: bool = False) -> ReadResult:
-    result = read_bundle(path, tz=tz)
-    if redact:
-        redactor = Redactor()
-        result.events = redactor.frame(result.events)
-        for s in result.sources:
-            s.file = redactor.text(s.file)
-            s.warnings = [redactor.text(w) for w in s.warnings]
-    return result
+def read(path: str | Path, tz: str | None = None) -> ReadResult:
+    return read_bundle(path, tz=tz)
 
 
 def align(result: ReadResult) -> list[clock_stage.Clock]:
@@ -85,10 +77,9 @@ def align(result: ReadResult) -> list[clock_stage.Clock]:
     return clocks
 
 
-def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = (),
-             redact: bool = False) -> Diagnosis:
+def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = ()) -> Diagnosis:
     ruleset = load_rules(rule_dirs(rules))
-    result = read(path, tz=tz, redact=redact)
+    result = read(path, tz=tz)
     clocks = align(result)
     events = result.events
     calls = calls_stage.build(events)
