@@ -23,6 +23,7 @@ IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1
 URI = re.compile(r"\b(sips?|tel|im|pres):([^\s<>\"',]+)", re.I)
 USER_AT = re.compile(r"(?<![\w.+\-:%])([A-Za-z0-9+][\w.+\-%]*)@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][\w\-]*(?:\.[\w\-]+)*)")
 FQDN = re.compile(r"(?<![\w.@\-+])((?:[A-Za-z0-9_](?:[A-Za-z0-9_\-]{0,62})\.)+[A-Za-z]{2,24})(?![\w\-]|\.[A-Za-z0-9])")
+WORDS = re.compile(r"[^\s<>\"',()]*[.:@+][^\s<>\"',()]*")  # words that can hold an address
 PHONE = re.compile(r"(?<![\w+])\+\d{7,15}(?!\w)")
 NOT_TLD = {  # dotted words that are not host names: file names, log modules, syslog facilities
     "txt", "log", "logs", "pcap", "pcapng", "cap", "zip", "gz", "tgz", "tar", "xz", "bz2", "json",
@@ -34,32 +35,33 @@ NOT_TLD = {  # dotted words that are not host names: file names, log modules, sy
 SYSLOG_FACILITY = re.compile(r"^(?:user|local\d|kern|daemon|auth|authpriv|syslog|mail|cron|news|uucp|lpr|ftp|network|developer)\.", re.I)
 
 # (pattern, kind): group 1 is the value; a `prefix`/`suffix` group binds a short value to its context
-FIELDS = (
-    (re.compile(r'\bparticipant "([^"\n]+)"'), "alias"),
-    (re.compile(r'\b(?:named|conference) "([^"\n]+)"'), "space"),
-    (re.compile(r"\bname '([^'\n]+)'"), "name"),
-    (re.compile(r"\bspace '([^'\n]+)'"), "space"),
-    (re.compile(rf"\bspace {GUID} \(([^()\n]+)\)"), "space"),
-    (re.compile(rf"\b(?:conference|space|coSpace|Space GUID:|call)\s+({GUID})"), "conference"),
-    (re.compile(r'\b(?:Src|Dst)-alias="?([^"\s]+)'), "alias"),
-    (re.compile(r'\b(?:User|Source-URI|Destination-URI|Alias)="([^"\n]+)"'), "alias"),
-    (re.compile(r'\b(?:Display-?[Nn]ame|Name)="([^"\n]+)"'), "name"),
-    (re.compile(r'\b(?:Hostname|Host|SystemUnit Name:)[=:]? ?"?([\w.\-]+)'), "host"),
-    (re.compile(r"\bepid[=:]([\w\-.]+)"), "epid"),
-    (re.compile(r";gr=([^;>\s\",]+)"), "gruu"),
-    (re.compile(r"sip\.instance=\"?<?urn:uuid:([0-9A-Fa-f\-]+)"), "gruu"),
-    (re.compile(r"\bconf:[\w\-]+:id:([\w\-]+)"), "conference"),
-    (re.compile(r"\b(?:CN|OU|O|L|ST|DC|emailAddress|GN|SN)=([^,/\"\n+;]+)"), "subject"),
-    (re.compile(r"(?m)a=ice-ufrag:(\S+)"), "ufrag"),
-    (re.compile(r"(?m)a=ice-pwd:(\S+)"), "pwd"),
-    (re.compile(r"\binline:([A-Za-z0-9+/=]+)"), "key"),
-    (re.compile(r"(?m)^o=([^\s-]\S*) "), "user"),
-    (re.compile(r"\b(?:username|targetname)=\"([^\"\n]+)\""), "turn-user"),
-    (re.compile(r"\brealm=\"([^\"\n]+)\""), "realm"),
+FIELDS = (  # (a word the text must hold, or words one of which, the pattern, the kind)
+    ("participant", re.compile(r'participant "([^"\n]+)"'), "alias"),
+    (('named "', 'conference "'), re.compile(r'(?:named|conference) "([^"\n]+)"'), "space"),
+    ("name '", re.compile(r"name '([^'\n]+)'"), "name"),
+    ("space", re.compile(r"space '([^'\n]+)'"), "space"),
+    ("space", re.compile(rf"space {GUID} \(([^()\n]+)\)"), "space"),
+    (("conference ", "space ", "Space GUID: ", "call "), re.compile(rf"(?:conference|space|Space GUID:|call)\s+({GUID})"), "conference"),
+    (("Src-alias=", "Dst-alias="), re.compile(r'(?:Src|Dst)-alias="?([^"\s]+)'), "alias"),
+    (('User="', 'URI="', 'Alias="'), re.compile(r'(?:User|Source-URI|Destination-URI|Alias)="([^"\n]+)"'), "alias"),
+    (('Name="', 'name="'), re.compile(r'(?:Display-?[Nn]ame|Name)="([^"\n]+)"'), "name"),
+    ("Host", re.compile(r'(?:Hostname|Host)="([\w.\-]+)"'), "host"),
+    ("SystemUnit", re.compile(r"SystemUnit Name: ([\w.\-]+)"), "host"),
+    ("epid", re.compile(r"epid[=:]([\w\-.]+)"), "epid"),
+    (";gr=", re.compile(r";gr=([^;>\s\",]+)"), "gruu"),
+    ("sip.instance", re.compile(r"sip\.instance=\"?<?urn:uuid:([0-9A-Fa-f\-]+)"), "gruu"),
+    ("conf:", re.compile(r"conf:[\w\-]+:id:([\w\-]+)"), "conference"),
+    ("CN=", re.compile(r"\b(?:CN|OU|O|L|ST|DC|emailAddress|GN|SN)=([^,/\"\n+;]+)"), "subject"),
+    ("a=ice-ufrag:", re.compile(r"a=ice-ufrag:(\S+)"), "ufrag"),
+    ("a=ice-pwd:", re.compile(r"a=ice-pwd:(\S+)"), "pwd"),
+    ("inline:", re.compile(r"inline:([A-Za-z0-9+/=]+)"), "key"),
+    ("o=", re.compile(r"(?m)^o=([^\s-]\S*) "), "user"),
+    (('username="', 'targetname="'), re.compile(r"(?:username|targetname)=\"([^\"\n]+)\""), "turn-user"),
+    ('realm="', re.compile(r"realm=\"([^\"\n]+)\""), "realm"),
 )
 LEGACY_CANDIDATE = re.compile(r"a=candidate:(\S+) \d+ (\S+) (?:UDP|TCP) \d\.\d")
 DISPLAY_QUOTED = re.compile(r'"((?:[^"\\\n<>]|\\.){1,80})"\s*<(?:sips?|tel):', re.I)
-HEADER = re.compile(r"(?im)(?:^|(?<=[\s:]))(From|To|Contact|P-Asserted-Identity|P-Preferred-Identity|Referred-By|"
+HEADER = re.compile(r"(?im)(?:^|: )(From|To|Contact|P-Asserted-Identity|P-Preferred-Identity|Referred-By|"
                     r"Remote-Party-ID|Diversion|History-Info|Reply-To|Refer-To|Subject)[ \t]*:[ \t]*(.*)$|"
                     r"^(f|t|m)[ \t]*:[ \t]*(.*)$")
 DISPLAY_BARE = re.compile(r"(?:^|,)\s*([^\",<>;]*[^\",<>;\s])\s*<")
@@ -93,29 +95,36 @@ def bundle(v: Vocabulary, label: str) -> None:
 def events(v: Vocabulary, table: pd.DataFrame) -> set[str]:
     """The event table's columns whose grammar is known; the Call-IDs, which keep their form."""
     for col in ADDRESS_COLUMNS:
-        if col in table:
-            for value in table[col].unique():
-                address(v, value)
+        for value in _unique(table, col):
+            if value:
+                host(v, value)
     if "host" in table and "source" in table:
         for source, name in table[["source", "host"]].drop_duplicates().itertuples(index=False):
             if source != "pcap":  # a capture's "host" is its file name
                 host(v, name)
-    if "username" in table:
-        for name in table["username"].unique():
-            if name and ":" in name:  # ICE: remote-ufrag:local-ufrag
-                for part in name.split(":"):
-                    v.add(part, "ufrag")
-            elif name:
-                v.add(name, "turn-user")
-    if "realm" in table:
-        for realm in table["realm"].unique():
-            if realm and realm.lower() not in DEFAULT_REALMS:
-                v.add(realm, "realm")
-    call_ids = set(table["call_id"].unique()) if "call_id" in table else set()
+    for name in _unique(table, "username"):
+        stun_username(v, name)
+    for realm in _unique(table, "realm"):
+        if realm.lower() not in DEFAULT_REALMS:
+            v.add(realm, "realm")
     if "raw" in table and "proto" in table:
         for raw in table.loc[table["proto"] == "sip", "raw"].unique():
             sip_message(v, raw)
-    return call_ids - {""}
+    ids = set(_unique(table, "call_id"))
+    return ids | {c.split("@", 1)[0] + "@" for c in ids if "@" in c}
+
+
+def _unique(table: pd.DataFrame, col: str) -> list[str]:
+    return [x for x in table[col].unique() if isinstance(x, str) and x] if col in table else []
+
+
+def stun_username(v: Vocabulary, name: str) -> None:
+    """ICE checks name `remote-ufrag:local-ufrag` (RFC 8445 7.2.2); TURN, a user of the server."""
+    if ":" in name:
+        for part in name.split(":"):
+            v.add(part, "ufrag")
+    else:
+        v.add(name, "turn-user")
 
 
 def sip_message(v: Vocabulary, raw: str) -> None:
@@ -124,46 +133,66 @@ def sip_message(v: Vocabulary, raw: str) -> None:
 
 
 def text(v: Vocabulary, s: str, call_ids: set[str] = frozenset()) -> None:
-    """The pattern pass: every kind of value that can be recognised in free text."""
+    """The pass over any text: known fields first, then the patterns."""
     if not s or not any(c in s for c in ".:@=\"'+("):
         return
+    fields(v, s)
+    addresses(v, s, call_ids)
+
+
+def fields(v: Vocabulary, s: str) -> None:
+    """Values named by what precedes them: display names, log fields, SDP lines, parameters."""
     for m in DISPLAY_QUOTED.finditer(s):
         v.add(m.group(1), "name")
-    for m in HEADER.finditer(s):
+    for m in HEADER.finditer(s) if ":" in s else ():
         name, value = (m.group(1) or m.group(3)).lower(), m.group(2) or m.group(4) or ""
         if name == "subject":
             v.add(value, "meeting")
             continue
         for d in DISPLAY_BARE.finditer(value):
             v.add(d.group(1).strip().strip('"'), "name")
-    for pattern, kind in FIELDS:
+    for needles, pattern, kind in FIELDS:
+        if not any(n in s for n in ((needles,) if isinstance(needles, str) else needles)):
+            continue
         for m in pattern.finditer(s):
             _field(v, kind, m.group(1), s[max(m.start(1) - 1, 0):m.start(1)], s[m.end(1):m.end(1) + 1])
-    for m in LEGACY_CANDIDATE.finditer(s):
+    for m in LEGACY_CANDIDATE.finditer(s) if "a=candidate:" in s else ():
         v.add(m.group(1), "ufrag")
         v.add(m.group(2), "pwd")
+
+
+def addresses(v: Vocabulary, s: str, call_ids: set[str]) -> None:
+    """The patterns (URIs, `user@domain`, IPv4, IPv6, FQDNs, `+` phone numbers), run on each
+    word of the text once per run: the same words come back in message after message."""
+    for word in WORDS.findall(s):
+        if word not in v.seen:
+            v.seen.add(word)
+            _word(v, word, call_ids)
+
+
+def _word(v: Vocabulary, s: str, call_ids: set[str]) -> None:
     for m in URI.finditer(s):
         uri(v, m.group(1), m.group(2))
-    for m in USER_AT.finditer(s):
-        whole = m.group(0)
-        if whole in call_ids or any(c.startswith(whole) for c in call_ids if "@" in c):
-            host(v, m.group(2))
-            continue
-        user(v, m.group(1), "@")
-        host(v, m.group(2), domain=True)
+    for m in USER_AT.finditer(s) if "@" in s else ():
+        if m.group(1) + "@" not in call_ids:
+            user(v, m.group(1), "@")  # a Call-ID's left part is kept: only its host is hidden
+        host(v, m.group(2), domain=m.group(0) not in call_ids)
     for m in IPV4.finditer(s):
         v.add(m.group(0), "ip4")
-    for m in IPV6.finditer(s):
+    for m in IPV6.finditer(s) if "::" in s or s.count(":") > 6 else ():
         if _ip(m.group(0)) == 6:
             v.add(m.group(0), "ip6")
     for m in FQDN.finditer(s):
-        name = m.group(1)
-        while name.rsplit(".", 1)[-1].lower() in NOT_TLD and "." in name:
-            name = name.rsplit(".", 1)[0]
-        if "." in name and not SYSLOG_FACILITY.match(name):
-            host(v, name)
-    for m in PHONE.finditer(s):
+        fqdn(v, m.group(1))
+    for m in PHONE.finditer(s) if "+" in s else ():
         v.add(m.group(0), "number")
+
+
+def fqdn(v: Vocabulary, name: str) -> None:
+    while name.rsplit(".", 1)[-1].lower() in NOT_TLD and "." in name:
+        name = name.rsplit(".", 1)[0]  # `cms01.corp.lab.log` names cms01.corp.lab
+    if "." in name and not SYSLOG_FACILITY.match(name):
+        host(v, name)
 
 
 def _field(v: Vocabulary, kind: str, value: str, before: str, after: str) -> None:

@@ -43,6 +43,7 @@ class Vocabulary:
         self.entries: dict[str, Entry] = {}  # original -> entry, in the order learned
         self.literals: dict[str, tuple[str, str, str]] = {}  # literal -> (prefix, value, suffix)
         self.roles: dict[str, str] = {}  # host name (lower case) -> role word (cms, expressway-e, ...)
+        self.seen: set[str] = set()  # words the pattern pass has looked at
         self._pattern: re.Pattern | None = None
         self._lookup: dict[str, str] = {}
 
@@ -53,6 +54,8 @@ class Vocabulary:
         False when the value is not one to hide."""
         value = value.strip()
         bound = bool(prefix or suffix)
+        if value in self.literals and (not bound or prefix + value + suffix in self.literals):
+            return True  # known already
         alone = _worth_hiding(value, kind, False) or (force and not bound and bool(value))
         if not alone and not (bound and (force or _worth_hiding(value, kind, True))):
             return False
@@ -141,12 +144,15 @@ class Vocabulary:
                 self._lookup.setdefault(literal, literal)
                 edges = (caseless, literal[0].isalnum(), literal[-1].isalnum())
                 groups.setdefault(edges, []).append(key)
-            arms = []
+            bounded, free = [], []  # arms whose literals start with a letter or digit, the others
+            firsts = {c for words in groups.values() for w in words for c in (w[0], w[0].upper())}
             for (caseless, start, end), words in sorted(groups.items(), reverse=True):
                 body = trie(words)
-                body = f"(?i:{body})" if caseless else f"(?:{body})"
-                arms.append((f"(?<![{WORD}])" if start else "") + body + (f"(?![{WORD}])" if end else ""))
-            self._pattern = re.compile("|".join(arms))
+                body = (f"(?i:{body})" if caseless else f"(?:{body})") + (f"(?![{WORD}])" if end else "")
+                (bounded if start else free).append(body)
+            arms = ([f"(?<![{WORD}])(?:{'|'.join(bounded)})"] if bounded else []) + free
+            head = "".join(re.escape(c) for c in sorted(firsts))  # lets the engine skip ahead fast
+            self._pattern = re.compile(f"(?=[{head}])(?:{'|'.join(arms)})")
         return self._pattern
 
 
