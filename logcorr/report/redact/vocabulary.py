@@ -56,23 +56,25 @@ class Vocabulary:
         bound = bool(prefix or suffix)
         if value in self.literals and (not bound or prefix + value + suffix in self.literals):
             return True  # known already
-        alone = _worth_hiding(value, kind, False) or (force and not bound and bool(value))
+        alone = bool(value) and not bound and force or _worth_hiding(value, kind, False)
         if not alone and not (bound and (force or _worth_hiding(value, kind, True))):
             return False
-        if value not in self.entries:
-            self.entries[value] = Entry(value, kind)
-        for literal in ([value] if alone else []) + ([prefix + value + suffix] if bound else []):
-            if literal not in self.literals:
-                self.literals[literal] = (prefix if literal != value else "", value,
-                                          suffix if literal != value else "")
-                self._pattern = None
+        self.entries.setdefault(value, Entry(value, kind))
+        if alone:
+            self._literal(value, "", value, "")
+        if bound:
+            self._literal(prefix + value + suffix, prefix, value, suffix)
         return True
+
+    def _literal(self, literal: str, prefix: str, value: str, suffix: str) -> None:
+        if literal not in self.literals:
+            self.literals[literal] = (prefix, value, suffix)
+            self._pattern = None
 
     def alias(self, literal: str, value: str, suffix: str = "") -> None:
         """`literal` (a path, say) is written as the pseudonym of `value` + `suffix`."""
-        if value in self.entries and literal not in self.literals:
-            self.literals[literal] = ("", value, suffix)
-            self._pattern = None
+        if value in self.entries:
+            self._literal(literal, "", value, suffix)
 
     # -- pseudonyms -------------------------------------------------------------------------
     def assign(self) -> None:
