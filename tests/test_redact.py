@@ -258,3 +258,9 @@ def test_the_analysis_reads_the_original_data():
     share = next(i for i, c in enumerate(d.calls) if c["steps"])
     assert shared.rules is d.rules and shared.calls[share]["steps"] != d.calls[share]["steps"]
     assert [s["step"] for s in shared.calls[share]["steps"]] == [s["step"] for s in d.calls[share]["steps"]]
+
+
+def test_a_map_that_cannot_be_written_is_one_line(tmp_path):
+    r = runner.invoke(app, ["events", str(redact_case.SHARE_OK), "-o", str(tmp_path / "e.csv"),
+                            "--redact-map", str(tmp_path / "missing" / "map.csv")])
+    assert r.exit_code != 0 and "cannot write the redaction map" in str(r.exception or r.output)
