@@ -9,7 +9,6 @@ from . import rules as rules_stage
 from .calls import clocks, flow, hosts
 from .events.read import read_bundle
 from .model import Diagnosis, ReadResult, Verdict
-from .report.redact import Redactor
 from .rules import default_rules_dir, load_rules
 
 
@@ -18,27 +17,19 @@ def rule_dirs(extra: Sequence[Path | str] = ()) -> list[Path]:
     return [default_rules_dir(), *(Path(d) for d in extra)]
 
 
-def read(path: str | Path, tz: str | None = None, redact: bool = False) -> ReadResult:
-    result = read_bundle(path, tz=tz)
-    if redact:
-        redactor = Redactor()
-        result.events = redactor.frame(result.events)
-        for s in result.sources:
-            s.file = redactor.text(s.file)
-            s.warnings = [redactor.text(w) for w in s.warnings]
-    return result
+def read(path: str | Path, tz: str | None = None) -> ReadResult:
+    return read_bundle(path, tz=tz)
 
 
-def events(path: str | Path, tz: str | None = None, redact: bool = False) -> ReadResult:
+def events(path: str | Path, tz: str | None = None) -> ReadResult:
     """The event table of a bundle, on one clock: with `ts_aligned`, ordered by it."""
-    result = read(path, tz=tz, redact=redact)
+    result = read(path, tz=tz)
     return replace(result, events=clocks.aligned(result.events)[1])
 
 
-def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = (),
-             redact: bool = False) -> Diagnosis:
+def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = ()) -> Diagnosis:
     ruleset = load_rules(rule_dirs(rules))
-    result = read(path, tz=tz, redact=redact)
+    result = read(path, tz=tz)
     source_clocks, table = clocks.aligned(result.events)
     calls = flow.build(table)
     findings = rules_stage.apply(ruleset, table, calls)

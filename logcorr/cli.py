@@ -25,7 +25,8 @@ class Format(str, Enum):
 
 
 TZ = typer.Option(None, "--tz", help="Time zone for logs whose lines carry none (IANA name or +01:00).")
-REDACT = typer.Option(False, "--redact", help="Replace user names, SIP URIs, phone numbers and IP addresses by stable pseudonyms.")
+REDACT = typer.Option(False, "--redact", help="Replace every address, host, domain, user, number, name and ICE credential in the output by a stable pseudonym (the diagnosis itself runs on the original data).")
+REDACT_MAP = typer.Option(None, "--redact-map", help="Also write the pseudonym -> original table to this file, to keep (implies --redact).")
 
 
 _run = {"debug": False}  # the global options of the command being run
@@ -52,13 +53,14 @@ def diagnose(
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
+    redact_map: Optional[Path] = REDACT_MAP,
     fail_on: Optional[Severity] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."),
 ) -> None:
     """Read everything under PATH, print the diagnosis, write the Excel report."""
     from . import api
-    from .report import excel, json_report, terminal
+    from .report import excel, json_report, redact as redaction, terminal
 
-    d = api.diagnose(path, tz=tz, rules=rules or (), redact=redact)
+    d = redaction.for_sharing(api.diagnose(path, tz=tz, rules=rules or ()), redact, redact_map)
     if not d.read.sources:
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in d.read.skipped[:3]) or "no files"
         fail(f"nothing readable in {path} ({reasons})")
@@ -89,16 +91,17 @@ def events(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (stdout when absent, for csv/jsonl)."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
+    redact_map: Optional[Path] = REDACT_MAP,
 ) -> None:
     """Write the normalised event table."""
     from . import api
-    from .report import table
+    from .report import redact as redaction, table
 
     if fmt is Format.parquet and output is None:
         fail("--format parquet needs -o FILE")
     if fmt is Format.parquet and not table.parquet_available():
         fail("--format parquet needs pyarrow: pip install 'logcorr[parquet]' (or use csv/jsonl)")
-    result = api.events(path, tz=tz, redact=redact)
+    result = redaction.for_sharing(api.events(path, tz=tz), redact, redact_map)
     if not result.sources:
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped[:3]) or "no files"
         fail(f"nothing readable in {path} ({reasons})")
@@ -114,12 +117,13 @@ def ladder(
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
+    redact_map: Optional[Path] = REDACT_MAP,
 ) -> None:
     """Draw a call as a sequence diagram: one column per host, one row per message, findings marked."""
     from . import api
-    from .report import ladder as ladder_report
+    from .report import ladder as ladder_report, redact as redaction
 
-    d = api.diagnose(path, tz=tz, rules=rules or (), redact=redact)
+    d = redaction.for_sharing(api.diagnose(path, tz=tz, rules=rules or ()), redact, redact_map)
     if not d.read.sources:
         fail(f"nothing readable in {path}")
     if call:
