@@ -49,7 +49,7 @@ def stamp(ts) -> str:
         return "(no time)"
     ts = pd.Timestamp(ts)
     ts = ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC")
-    return ts.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _where(ev: dict) -> str:

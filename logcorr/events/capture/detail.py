@@ -29,14 +29,22 @@ def hexdump(data: bytes, indent: str = "") -> list[str]:
     return out
 
 
+def _text(value: bytes) -> str | None:
+    """The value as text when it is printable UTF-8 (trailing NULs dropped), else None."""
+    try:
+        text = value.rstrip(b"\x00").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() else None
+
+
 def _quoted(value: bytes) -> str:
-    text = value.rstrip(b"\x00").decode("utf-8", "replace")
+    """A text attribute in quotes (unless it brings its own); bytes that are not text as hex."""
+    text = _text(value)
+    if text is None:
+        return f"{value.hex()} ({len(value)} bytes, not text)"
     shown = text[:MAX_TEXT] + ("..." if len(text) > MAX_TEXT else "")
-    return '"' + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown) + '"'
-
-
-def _printable(value: bytes) -> bool:
-    return all(0x20 <= b < 0x7F for b in value.rstrip(b"\x00"))
+    return shown if len(text) > 1 and text[0] == text[-1] == '"' else f'"{shown}"'
 
 
 def _int(value: bytes, size: int = 4) -> int | None:
@@ -104,8 +112,7 @@ def _transport(value: bytes) -> str:
 
 
 def _nonce(value: bytes) -> str:
-    shown = _quoted(value) if _printable(value) else value.hex()
-    return f"{shown} ({len(value)} bytes)"
+    return _quoted(value) if _text(value) is None else f"{_quoted(value)} ({len(value)} bytes)"
 
 
 def _ms_sequence(value: bytes) -> str:
@@ -172,7 +179,7 @@ def attribute_name(msg: stun.StunMessage, atype: int) -> str:
         return "NONCE" if atype == stun.REALM else "REALM"  # MS-TURN swaps the two numbers
     if msg.ms_turn and not msg.rfc5389_cookie and atype == stun.XOR_PEER_ADDRESS:
         return "REMOTE-ADDRESS"
-    return stun.ATTR_NAMES.get(atype, "unknown attribute")
+    return stun.ATTR_NAMES.get(atype, f"attribute 0x{atype:04x}")
 
 
 def attribute_value(msg: stun.StunMessage, atype: int, value: bytes, whole: bytes,
@@ -220,7 +227,8 @@ def describe(raw: bytes, password: str | None = None) -> list[str]:
     for atype, value in msg.attrs:
         name = attribute_name(msg, atype)
         text = attribute_value(msg, atype, value, raw, password)
-        lines.append(f"{INDENT * 2}{name} (0x{atype:04x}, {len(value)} bytes): {text}")
+        known = "" if name.endswith(f"0x{atype:04x}") else f"type 0x{atype:04x}, "
+        lines.append(f"{INDENT * 2}{name}: {text}  ({known}{len(value)} bytes)")
     for problem in msg.problems:
         lines.append(f"{INDENT}problem: {problem}")
     return lines
@@ -231,7 +239,7 @@ TCP_FLAGS = ((0x02, "SYN"), (0x01, "FIN"), (0x04, "RST"), (0x08, "PSH"), (0x10, 
 
 
 def frame_layers(linktype: int, data: bytes) -> str:
-    """``IPv4 10.0.0.1 -> 10.0.0.2, TCP 40557 -> 3478 [PSH ACK] seq 1234, 104 bytes of payload``"""
+    """``IPv4 10.0.0.1 -> 10.0.0.2, TCP 40557 -> 3478 [PSH ACK], 104 bytes of payload``"""
     off = link.ip_offset(linktype, data)
     layer = link.ip_layer(data, off) if off >= 0 else None
     if layer is None:
@@ -247,8 +255,8 @@ def frame_layers(linktype: int, data: bytes) -> str:
         sport, dport = struct.unpack_from("!HH", data, l4)
         return text + f", UDP {sport} -> {dport}, {end - l4 - 8} bytes of payload"
     if layer.proto == link.IPPROTO_TCP and l4 + 20 <= end:
-        sport, dport, seq, ack, off_flags = struct.unpack_from("!HHIIH", data, l4)
+        sport, dport, _seq, _ack, off_flags = struct.unpack_from("!HHIIH", data, l4)
         flags = " ".join(n for bit, n in TCP_FLAGS if off_flags & bit)
         payload = max(0, end - l4 - (off_flags >> 12) * 4)
-        return text + f", TCP {sport} -> {dport} [{flags}] seq {seq} ack {ack}, {payload} bytes of payload"
+        return text + f", TCP {sport} -> {dport} [{flags}], {payload} bytes of payload"
     return text + f", IP protocol {layer.proto}"
