@@ -338,3 +338,22 @@ def test_texts_for_reports_embedding_evidence():
     assert set(out) == set(positions)
     assert all(text.startswith("== ") for text in out.values())
     assert not any("10.48.54.230" in text for text in out.values())
+
+
+def test_a_refused_member_says_why(tmp_path):
+    import zipfile
+    bundle = tmp_path / "case.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.writestr("../evil.txt", "Nov 24 14:47:20.557 user.info cms01 host:server:  INFO : call 1: ending\n")
+        zf.writestr("syslog", "Nov 24 14:47:20.557 user.info cms01 host:server:  INFO : call 1: ending\n")
+    shown = show.show(bundle, ["evil.txt:1", "syslog:1"])
+    assert len(shown.texts) == 1 and "call 1: ending" in shown.texts[0]
+    assert len(shown.errors) == 1 and "case.zip!../evil.txt was not read" in shown.errors[0]
+
+
+def test_readme_example_is_what_show_prints():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("$ logcorr show examples/presenter-rights.zip syslog:184\n", 1)[1].split("```", 1)[0]
+    expected = [line.strip() for line in block.splitlines() if line.strip() and line.strip() != "..."]
+    printed = one(REPO / "examples" / "presenter-rights.zip", "syslog:184").splitlines()
+    assert all(line in printed for line in expected), expected

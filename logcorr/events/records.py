@@ -80,20 +80,30 @@ def resolve(spec: str, names: list[str], skipped: Iterable[Skipped] = ()) -> Pos
         return names[0], pos
     if want in names:
         return want, pos
-    candidates = [n for n in names if n.endswith(("!" + want, "/" + want))] or \
-        [n for n in names if n.endswith(want)]
+    candidates = [n for n in names if _ends_in(n, want)] or [n for n in names if n.endswith(want)]
     if len(candidates) == 1:
         return candidates[0], pos
     if candidates:
-        shown = "; ".join(candidates[:MAX_CANDIDATES]) + ("; ..." if len(candidates) > MAX_CANDIDATES else "")
-        raise PositionError(f"{spec!r} is ambiguous: {len(candidates)} files end in {want!r}: {shown}")
-    refused = [s for s in skipped if s.name == want or s.name.endswith(("!" + want, "/" + want))]
+        raise PositionError(f"{spec!r} is ambiguous: {len(candidates)} files end in {want!r}: {_listed(candidates)}")
+    raise _not_found(spec, want, names, skipped)
+
+
+def _not_found(spec: str, want: str, names: list[str], skipped: Iterable[Skipped]) -> PositionError:
+    refused = [s for s in skipped if s.name == want or _ends_in(s.name, want)]
     if refused:
-        raise PositionError(f"{spec!r}: {refused[0].name} was not read ({refused[0].reason})")
+        return PositionError(f"{spec!r}: {refused[0].name} was not read ({refused[0].reason})")
     tail = want.replace("\\", "/").rsplit("/", 1)[-1].rsplit("!", 1)[-1]
     alike = [n for n in names if tail and tail in n] or names
-    shown = "; ".join(alike[:MAX_CANDIDATES]) + ("; ..." if len(alike) > MAX_CANDIDATES else "")
-    raise PositionError(f"{spec!r}: no file {want!r} in the bundle (files: {shown or 'none'})")
+    return PositionError(f"{spec!r}: no file {want!r} in the bundle (files: {_listed(alike) or 'none'})")
+
+
+def _ends_in(name: str, want: str) -> bool:
+    """``want`` is the end of ``name`` from an archive level or a folder on."""
+    return name.endswith(("!" + want, "/" + want))
+
+
+def _listed(names: list[str]) -> str:
+    return "; ".join(names[:MAX_CANDIDATES]) + ("; ..." if len(names) > MAX_CANDIDATES else "")
 
 
 # -- fetching ---------------------------------------------------------------------------------
