@@ -173,7 +173,7 @@ def test_sip_in_a_capture_and_a_frame_without_message():
     assert "IPv4 198.51.100.73 -> 10.48.54.229, UDP 5088 -> 5060, 603 bytes of payload" in text
     assert "INVITE sip:9001197296736732@10.48.54.229 SIP/2.0" in text and "a=sendrecv" in text
     empty = one(SHARE_OK, "pcap:1")
-    assert "no STUN, TURN or SIP message starts in this frame" in empty
+    assert "no STUN, TURN or SIP message starts in this frame" in empty and "ChannelData" not in empty.split("\n")[2]
 
 
 def test_ms_turn_attributes():
@@ -357,3 +357,10 @@ def test_readme_example_is_what_show_prints():
     expected = [line.strip() for line in block.splitlines() if line.strip() and line.strip() != "..."]
     printed = one(REPO / "examples" / "presenter-rights.zip", "syslog:184").splitlines()
     assert all(line in printed for line in expected), expected
+
+
+def test_a_later_channel_data_frame_is_named_in_its_layers():
+    first, later = show.show(CAPTURES / "a_udp_uclient.pcap", [":27", ":31"]).texts  # tshark: ChannelData 0x75fe
+    assert "ChannelData 0x75fe: 5 frames, 500 B" in first
+    assert "UDP 33181 -> 3478, 104 bytes of payload (TURN ChannelData 0x75fe)" in later
+    assert "ChannelData is counted at the first frame of its flow" in later

@@ -87,8 +87,8 @@ def _record_lines(rec: Record, password: str | None, when: str | None) -> list[s
     ev = rec.event
     if ev is None:
         if rec.unit == "frame":
-            return ["no STUN, TURN or SIP message starts in this frame (RTP, a TCP segment "
-                    "continuing a message, or traffic logcorr does not decode)"]
+            return ["no STUN, TURN or SIP message starts in this frame (ChannelData is counted at the "
+                    "first frame of its flow; RTP, relayed data and TCP segments continuing a message give no event)"]
         return [f"line {rec.pos} (no event was read from this line):", *_lines(rec.text)]
     if rec.message is not None:
         return _stun_lines(rec, password)

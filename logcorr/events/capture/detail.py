@@ -253,7 +253,10 @@ def frame_layers(linktype: int, data: bytes) -> str:
     l4, end = layer.l4, layer.end
     if layer.proto == link.IPPROTO_UDP and l4 + 8 <= end:
         sport, dport = struct.unpack_from("!HH", data, l4)
-        return text + f", UDP {sport} -> {dport}, {end - l4 - 8} bytes of payload"
+        text += f", UDP {sport} -> {dport}, {end - l4 - 8} bytes of payload"
+        if stun.channel_data_len(data, l4 + 8, end):
+            text += f" (TURN ChannelData 0x{data[l4 + 8 : l4 + 10].hex()})"
+        return text
     if layer.proto == link.IPPROTO_TCP and l4 + 20 <= end:
         sport, dport, _seq, _ack, off_flags = struct.unpack_from("!HHIIH", data, l4)
         flags = " ".join(n for bit, n in TCP_FLAGS if off_flags & bit)
