@@ -74,8 +74,9 @@ def _stun_lines(rec: Record, password: str | None) -> list[str]:
     ev = rec.event or {}
     msg = stun.decode(rec.message or b"")
     lines = [f"{ev.get('event', 'STUN')}  {_where(ev)}"]
-    if msg is not None:
-        note = str(ev.get("summary") or "")[len(stun.summary(msg)):].strip()
+    summary, base = str(ev.get("summary") or ""), stun.summary(msg) if msg is not None else ""
+    if base and summary.startswith(base):  # what the capture added: framing, the connection, a peer
+        note = summary[len(base):].strip()
         if note:
             lines.append(INDENT + note.strip("()"))
     if rec.frame is not None and rec.message and rec.message not in rec.frame.data:
