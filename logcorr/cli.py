@@ -141,6 +141,40 @@ def ladder(
         typer.echo("")
 
 
+@app.command()
+def show(
+    path: Path = typer.Argument(..., help="The bundle, folder or file the diagnosis read."),
+    positions: Optional[List[str]] = typer.Argument(None, help="FILE:POS as evidence names it, or a unique end of it: a log's line, a capture's frame."),
+    call: Optional[str] = typer.Option(None, "--call", help="Every message of this call (its Call-ID or the start of it), in aligned time."),
+    hex_dump: bool = typer.Option(False, "--hex", help="Add the bytes as a hex dump (the whole frame for a capture)."),
+    password: Optional[str] = typer.Option(None, "--password", envvar="LOGCORR_STUN_PASSWORD", help="Check STUN MESSAGE-INTEGRITY with this password (ICE short-term or TURN long-term)."),
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+) -> None:
+    """Print the full record at each position: the whole SIP message or log record; for a capture
+    frame its addresses, time, TCP connection and each STUN/TURN message decoded attribute by attribute.
+
+    Example: logcorr show case.zip syslog:184 tcpdump00_expe01.pcap:83 --hex
+
+    Example: logcorr show case.zip --call 5f0c2a7e
+    """
+    from .report import show as show_report
+
+    if hex_dump and redact:
+        fail("--hex shows the bytes as they were captured and cannot be redacted: drop --hex or --redact")
+    if not positions and not call:
+        fail("name a position (FILE:POS, e.g. syslog:184) or a call (--call CALL-ID)")
+    redactor = show_report.redaction(redact)
+    shown = show_report.show(path, positions or [], tz=tz, hex=hex_dump, redact=redactor, password=password)
+    texts = shown.texts + ([show_report.call(path, call, tz=tz, hex=hex_dump, redact=redactor, password=password)] if call else [])
+    if texts:
+        typer.echo("\n\n".join(texts))
+    for error in shown.errors:
+        typer.echo(f"logcorr: {error}", err=True)
+    if shown.errors:
+        raise typer.Exit(int(ExitCode.USAGE))
+
+
 @rules_app.command("list")
 def rules_list(
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones."),
