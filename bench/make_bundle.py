@@ -373,7 +373,7 @@ def build(out: Path, size_mb: float, logs_share: float = 0.2, seed: int = 1) -> 
     sizes = {name: (out / name).stat().st_size for name in sorted(os.listdir(out))}
     written = sum(sizes.values())
     return {"bundle": str(out), "size_mb": size_mb, "logs_share": logs_share, "seed": seed,
-            "copies": copies, "calls": copies, "frames": frames_n, "bytes": written, "files": sizes,
+            "copies": copies, "frames": frames_n, "bytes": written, "files": sizes,
             "planted": planted}
 
 

@@ -200,8 +200,11 @@ def stages(folder: str) -> None:
     terminal.render(d)
     t = lap("terminal", t)
     with tempfile.TemporaryDirectory() as tmp:
-        excel.write(d, Path(tmp) / "r.xlsx")
-    lap("workbook", t)
+        try:
+            excel.write(d, Path(tmp) / "r.xlsx")
+            lap("workbook", t)
+        except Exception as e:  # noqa: BLE001 - a failing workbook is a result here, not the end
+            lap(f"workbook FAILED: {type(e).__name__}: {str(e)[:80]}", t)
     print(json.dumps({"events": len(events), "calls": len(calls), "findings": len(findings), "times": times}))
 
 
@@ -332,7 +335,7 @@ def main() -> None:
     if args.stages_of:
         stages(args.stages_of)
         return
-    folder = args.bundle or BENCH / "out" / f"bundle-{args.size_mb:g}mb"
+    folder = (args.bundle or BENCH / "out" / f"bundle-{args.size_mb:g}mb").resolve()
     existed = make_bundle.manifest_path(folder).exists()
     info = ensure_bundle(folder, args.size_mb)
     capture = folder / make_bundle.CAPTURE
