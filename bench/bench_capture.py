@@ -138,40 +138,55 @@ def udp_turn_episode(n: int) -> list[bytes]:
     return out
 
 
-def generate(path: Path, packets: int, seed: int = 1) -> dict:
-    """Write the capture; return what went in."""
+def noise(seed: int = 1):
+    """Frames without end: RTP over UDP (20 streams), with a TURN episode (TCP with ICE checks,
+    or UDP) every 2,000 frames. Deterministic for a seed; yields (frame, starts_episode)."""
     random.seed(seed)
     streams = [(f"192.168.{i}.10", 16000 + 2 * i, f"172.16.{i}.20", 50000 + 2 * i) for i in range(20)]
     rtp_payload = random.randbytes(160)
+    seqs = [0] * len(streams)
+    extra_frames: list[bytes] = []
+    written = episodes = 0
+    while True:
+        starts = False
+        if not extra_frames and written % 2000 == 1000:
+            extra_frames = turn_episode(episodes) if episodes % 2 == 0 else udp_turn_episode(episodes)
+            episodes += 1
+            starts = True
+        if extra_frames:
+            frame = extra_frames.pop(0)
+        else:
+            s = written % len(streams)
+            src, sp, dst, dp = streams[s]
+            seqs[s] += 1
+            rtp = struct.pack("!BBHII", 0x80, 0x60, seqs[s] & 0xFFFF, seqs[s] * 160, 0x1000 + s) + rtp_payload
+            frame = frame_udp(src, dst, sp, dp, rtp)
+        written += 1
+        yield frame, starts
+
+
+PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)  # microseconds, Ethernet
+
+
+def generate(path: Path, packets: int, seed: int = 1) -> dict:
+    """Write the capture; return what went in."""
     sec = 1_700_000_000
     usec = 0
-    written = 0
     episodes = 0
-    extra_frames: list[bytes] = []
     rec = struct.Struct("<IIII")
+    frames = noise(seed)
     with open(path, "wb", buffering=1 << 22) as fh:
-        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        seqs = [0] * len(streams)
-        while written < packets:
-            if not extra_frames and written % 2000 == 1000:
-                extra_frames = turn_episode(episodes) if episodes % 2 == 0 else udp_turn_episode(episodes)
-                episodes += 1
-            if extra_frames:
-                frame = extra_frames.pop(0)
-            else:
-                s = written % len(streams)
-                src, sp, dst, dp = streams[s]
-                seqs[s] += 1
-                rtp = struct.pack("!BBHII", 0x80, 0x60, seqs[s] & 0xFFFF, seqs[s] * 160, 0x1000 + s) + rtp_payload
-                frame = frame_udp(src, dst, sp, dp, rtp)
+        fh.write(PCAP_HEADER)
+        for _ in range(packets):
+            frame, starts = next(frames)
+            episodes += starts
             usec += 20
             if usec >= 1_000_000:
                 sec += 1
                 usec -= 1_000_000
             fh.write(rec.pack(sec, usec, len(frame), len(frame)))
             fh.write(frame)
-            written += 1
-    return {"packets": written, "turn_episodes": episodes, "bytes": path.stat().st_size}
+    return {"packets": packets, "turn_episodes": episodes, "bytes": path.stat().st_size}
 
 
 # -- running the decoders ------------------------------------------------------------------------

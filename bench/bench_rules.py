@@ -22,7 +22,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from logcorr import schema  # noqa: E402
+from logcorr.events import schema  # noqa: E402
 from logcorr.rules import default_rules_dir, evaluate, load_rules  # noqa: E402
 
 T0 = pd.Timestamp("2024-03-01T08:00:00Z")
