@@ -79,7 +79,7 @@ def test_findings_carry_explanation_fix_and_openable_evidence(no_bind):
         links = article[0].xpath(".//a[@data-m]")
         assert len(links) == len(f.evidence)
         for a, e in zip(links, f.evidence):
-            assert a.text_content() == f"{e.file}:{e.pos}"
+            assert a.get("title") == f"{e.file}:{e.pos}" and a.text_content().endswith(f":{e.pos}")
             assert a.get("href") == "#" + a.get("data-m") and a.get("data-m") in shown
     cause = d.findings[0]
     attempt = shown[doc.xpath(f"//article[.//code[text()='{cause.rule}']]//a/@data-m")[0]]

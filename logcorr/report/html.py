@@ -11,6 +11,7 @@ whatever the bundle holds (a display name `<script>`) stays text.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,8 +109,14 @@ def write(d: Diagnosis, path: str | Path, out: str | Path, tz: str | None = None
 
 # -- the parts of the page --------------------------------------------------------------------
 def _evidence(evidence, page: Page) -> list[dict]:
-    return [{"where": f"{e.file}:{e.pos}" if e.pos is not None else e.file, "summary": e.summary,
-             "msg": page.id(e.file, e.pos)} for e in evidence]
+    """Each piece of evidence: where it is in full (a tooltip), its member's own name and position
+    (what a reader scans), its summary, and the id of its embedded text."""
+    out = []
+    for e in evidence:
+        where = f"{e.file}:{e.pos}" if e.pos is not None else e.file
+        out.append({"where": where, "short": re.split(r"[!/]", where)[-1], "summary": e.summary,
+                    "msg": page.id(e.file, e.pos)})
+    return out
 
 
 def _state(c: Call, failing: str) -> tuple[str, str]:

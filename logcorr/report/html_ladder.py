@@ -13,8 +13,8 @@ import pandas as pd
 
 from .ladder import Diagram
 
-LEFT = 118  # the time column
-LANE = 178  # between two lifelines
+LEFT = 96  # the time column
+LANE = 158  # between two lifelines
 TOP = 58  # lane titles
 ROW = 24
 RIGHT = 150  # step names

@@ -34,6 +34,10 @@
   });
   document.getElementById("pane-close").addEventListener("click", close);
 
+  // a link to a message (report.html#m12) opens it
+  var linked = location.hash && document.querySelector('[data-m="' + location.hash.slice(1).replace(/[^\w-]/g, "") + '"]');
+  if (linked) { open(linked.getAttribute("data-m"), linked); }
+
   var filter = document.getElementById("filter");
   filter.addEventListener("input", function () {
     var q = filter.value.trim().toLowerCase();
