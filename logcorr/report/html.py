@@ -86,7 +86,7 @@ def render(d: Diagnosis, texts: dict[Position, str], redacted: bool = False) -> 
         hosts=d.hosts, clocks=[c.summary() for c in d.clocks], calls=calls,
         groups=_groups(d.findings, page), counts=_counts(d), redacted=redacted,
         messages=[{"id": page.ids[p], "where": f"{p[0]}:{p[1]}", "text": t} for p, t in kept.items()],
-        left_out=left_out, generated=iso(d.events["ts"].max()) if len(d.events) else None)
+        left_out=left_out)
 
 
 def write(d: Diagnosis, path: str | Path, out: str | Path, tz: str | None = None, redact: bool = False) -> Path:
