@@ -7,7 +7,7 @@ from typing import Sequence
 
 from . import rules as rules_stage
 from .calls import clocks, flow, hosts
-from .events.read import read_bundle
+from .events.read import Progress, read_bundle
 from .model import Diagnosis, ReadResult, Verdict
 from .rules import default_rules_dir, load_rules
 
@@ -17,19 +17,21 @@ def rule_dirs(extra: Sequence[Path | str] = ()) -> list[Path]:
     return [default_rules_dir(), *(Path(d) for d in extra)]
 
 
-def read(path: str | Path, tz: str | None = None) -> ReadResult:
-    return read_bundle(path, tz=tz)
+def read(path: str | Path, tz: str | None = None, progress: Progress | None = None) -> ReadResult:
+    """The events stage: every file under `path` read; `progress` is told the files and bytes read."""
+    return read_bundle(path, tz=tz, progress=progress)
 
 
-def events(path: str | Path, tz: str | None = None) -> ReadResult:
+def events(path: str | Path, tz: str | None = None, progress: Progress | None = None) -> ReadResult:
     """The event table of a bundle, on one clock: with `ts_aligned`, ordered by it."""
-    result = read(path, tz=tz)
+    result = read(path, tz=tz, progress=progress)
     return replace(result, events=clocks.aligned(result.events)[1])
 
 
-def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = ()) -> Diagnosis:
+def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str] = (),
+             progress: Progress | None = None) -> Diagnosis:
     ruleset = load_rules(rule_dirs(rules))
-    result = read(path, tz=tz)
+    result = read(path, tz=tz, progress=progress)
     source_clocks, table = clocks.aligned(result.events)
     calls = flow.build(table)
     findings = rules_stage.apply(ruleset, table, calls)

@@ -8,14 +8,52 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import ExitCode, UsageError
 from .model import Severity
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Diagnose CMS / Skype for Business presentation sharing through Expressway-E TURN.")
-rules_app = typer.Typer(no_args_is_help=True, help="The rule catalogue.")
+EXIT_CODES = ("Exit codes: 0 it ran; 1 --fail-on matched (rules check: a rule failed); "
+              "2 unusable input or usage, one line on stderr; 3 an internal error (logcorr --debug ... shows where).")
+
+
+class _CleanHelp:
+    """--help shows names, not Python types: no `<bool>` after --help, and an argument that has a
+    metavar (PATH, FILE:POS...) is not followed by its type (`<path>`, `<list[str]>`)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for p in params:
+            if p.param_type_name == "argument" and p.metavar:
+                p.display_type_rich = lambda ctx: None
+        return params
+
+
+class Command(_CleanHelp, TyperCommand):
+    pass
+
+
+class Group(_CleanHelp, TyperGroup):
+    pass
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=Group,
+                  help="Diagnose CMS / Skype for Business presentation sharing through Expressway-E TURN.",
+                  epilog="Example: logcorr diagnose case.zip\n\n" + EXIT_CODES)
+rules_app = typer.Typer(no_args_is_help=True, help="The rule catalogue.", cls=Group, epilog=EXIT_CODES)
 app.add_typer(rules_app, name="rules")
+
+
+def command(*examples: str, app: typer.Typer = app, name: str | None = None):
+    """A command whose --help ends with its examples and the exit codes."""
+    epilog = "\n\n".join([*(f"Example: {e}" for e in examples), EXIT_CODES])
+    return app.command(name, cls=Command, epilog=epilog)
 
 
 class Format(str, Enum):
@@ -24,17 +62,37 @@ class Format(str, Enum):
     parquet = "parquet"
 
 
-TZ = typer.Option(None, "--tz", help="Time zone for logs whose lines carry none (IANA name or +01:00).")
-REDACT = typer.Option(False, "--redact", help="Replace every address, host, domain, user, number, name and ICE credential in the output by a stable pseudonym (the diagnosis itself runs on the original data).")
-REDACT_MAP = typer.Option(None, "--redact-map", help="Also write the pseudonym -> original table to this file, to keep (implies --redact).")
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+FLAG = ""  # the metavar of an option that takes no value
+PATH = typer.Argument(..., metavar="PATH", help="A .zip, .tar, .tar.gz/.tgz, .gz, a folder or one log or capture file.")
+TZ = typer.Option(None, "--tz", metavar="ZONE", help="Time zone for logs whose lines carry none (IANA name or +01:00).")
+REDACT = typer.Option(False, "--redact", metavar=FLAG, help="Replace every address, host, domain, user, number, name and ICE credential in the output by a stable pseudonym (the diagnosis itself runs on the original data).")
+REDACT_MAP = typer.Option(None, "--redact-map", metavar="FILE", help="Also write the pseudonym -> original table to this file, to keep (implies --redact).")
+RULES = typer.Option(None, "--rules", metavar="DIR", help="A folder of rules that add to or replace the shipped ones by id.")
+DEFAULT_XLSX = Path("logcorr-report.xlsx")
 
 
 _run = {"debug": False}  # the global options of the command being run
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .model import tool_version
+
+        typer.echo(f"logcorr {tool_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def options(
-    debug: bool = typer.Option(False, "--debug", help="On an internal error, show its traceback."),
+    debug: bool = typer.Option(False, "--debug", metavar=FLAG, help="On an internal error, show its traceback."),
+    version: bool = typer.Option(False, "--version", metavar=FLAG, is_eager=True, callback=_version,
+                                 help="Print the version and exit."),
 ) -> None:
     _run["debug"] = debug
 
@@ -44,51 +102,114 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> None:
     raise typer.Exit(int(code))
 
 
-@app.command()
-def diagnose(
-    path: Path = typer.Argument(..., help="A .zip, .tar, .tar.gz/.tgz, .gz, a folder or one log or capture file."),
-    xlsx: Path = typer.Option(Path("logcorr-report.xlsx"), "--xlsx", help="Where to write the Excel report."),
-    no_xlsx: bool = typer.Option(False, "--no-xlsx", help="Do not write the Excel report."),
-    as_json: bool = typer.Option(False, "--json", help="Print the JSON diagnosis instead of the text."),
-    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
-    tz: Optional[str] = TZ,
-    redact: bool = REDACT,
-    redact_map: Optional[Path] = REDACT_MAP,
-    fail_on: Optional[Severity] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."),
-) -> None:
-    """Read everything under PATH, print the diagnosis, write the Excel report."""
-    from . import api
-    from .report import excel, json_report, redact as redaction, terminal
+def output_file(path: Path, force: bool, what: str) -> Path:
+    """Check before any work that `path` can be written: its folder exists (it is never created)
+    and no file is there, unless `force`. Returns the path; a problem ends the command (exit 2)."""
+    folder = path.parent
+    if not folder.exists():
+        fail(f"cannot write the {what} {path}: no folder {folder} (create it first)")
+    if not folder.is_dir():
+        fail(f"cannot write the {what} {path}: {folder} is not a folder")
+    if path.exists() and not force:
+        fail(f"the {what} {path} exists: --force overwrites it")
+    return path
 
-    d = redaction.for_sharing(api.diagnose(path, tz=tz, rules=rules or ()), redact, redact_map)
-    if not d.read.sources:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in d.read.skipped[:3]) or "no files"
-        fail(f"nothing readable in {path} ({reasons})")
+
+def _read_progress(as_json: bool):
+    """The reading progress on stderr: silent when stderr is no terminal, and with --json."""
+    from .report.console import ReadProgress
+
+    return ReadProgress(sys.stderr, enabled=not as_json)
+
+
+def _say_refused(d) -> None:
     for s in d.read.skipped:
         if "refused" in s.reason:
             typer.echo(f"logcorr: refused {s.name}: {s.reason}", err=True)
+
+
+@command("logcorr diagnose case.zip", "logcorr diagnose case.zip --quiet --no-xlsx",
+         "logcorr diagnose case.zip --json --xlsx out/case.xlsx --force")
+def diagnose(
+    path: Path = PATH,
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", metavar="FILE", help="Where to write the Excel report (default: logcorr-report.xlsx here; with --json: none unless given). Its folder must exist."),
+    no_xlsx: bool = typer.Option(False, "--no-xlsx", metavar=FLAG, help="Do not write the Excel report."),
+    html: Optional[Path] = typer.Option(None, "--html", metavar="FILE", help="Also write the HTML report (one self-contained page) to FILE. Its folder must exist."),
+    force: bool = typer.Option(False, "--force", metavar=FLAG, help="Overwrite an existing report file (else exit 2 before reading)."),
+    as_json: bool = typer.Option(False, "--json", metavar=FLAG, help="Print the JSON diagnosis instead of the text."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar=FLAG, help="Print the verdicts only: the diagnosis's and each call's."),
+    call: Optional[str] = typer.Option(None, "--call", metavar="CALL-ID", help="Print only this call (its Call-ID or the start of it) and its findings."),
+    color: Color = typer.Option(Color.auto, "--color", metavar="auto|always|never", help="Colour the text: auto follows NO_COLOR, FORCE_COLOR and whether stdout is a terminal."),
+    rules: Optional[List[Path]] = RULES,
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+    redact_map: Optional[Path] = REDACT_MAP,
+    fail_on: Optional[Severity] = typer.Option(None, "--fail-on", metavar="info|warning|error", help="Exit 1 when a finding at or above this severity exists."),
+) -> None:
+    """Read everything under PATH, print the diagnosis, write the Excel report."""
+    from . import api
+    from .report import excel, html as html_report, redact as redaction
+
+    workbook = _workbook(xlsx, no_xlsx, as_json, force)
+    page = output_file(html, force, "HTML report") if html is not None else None
+    with _read_progress(as_json) as progress:
+        original = api.diagnose(path, tz=tz, rules=rules or (), progress=progress)
+    d = redaction.for_sharing(original, redact, redact_map)
+    _readable(d.read, path)
+    _say_refused(d)
+    _print_diagnosis(d, path, as_json=as_json, quiet=quiet, call=call, color=color)
+    if workbook is not None:
+        _write(excel.write, d, workbook, "Excel report", say=not as_json and not quiet)
+    if page is not None:  # the page fetches each record from the bundle: it starts from the original
+        _write(lambda _, target: html_report.write(original, path, target, tz=tz, redact=redact or redact_map is not None), d, page,
+               "HTML report", say=not as_json and not quiet)
+    if fail_on is not None and d.worst() is not None and d.worst() >= fail_on:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def _workbook(xlsx: Path | None, no_xlsx: bool, as_json: bool, force: bool) -> Path | None:
+    """Where the workbook goes: --xlsx, else the default unless --json or --no-xlsx; checked."""
+    if xlsx is not None and no_xlsx:
+        fail("--xlsx and --no-xlsx say opposite things: give one")
+    if no_xlsx or (as_json and xlsx is None):
+        return None
+    return output_file(xlsx or DEFAULT_XLSX, force, "Excel report")
+
+
+def _readable(read, path: Path) -> None:
+    if not read.sources:
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in read.skipped[:3]) or "no files"
+        fail(f"nothing readable in {path} ({reasons})")
+
+
+def _print_diagnosis(d, path: Path, as_json: bool, quiet: bool, call: str | None, color: Color) -> None:
+    from .report import console, json_report, terminal
+
+    if call and not terminal.chosen_calls(d, call):
+        fail(f"no call {call!r} in {path}; calls: " + ", ".join(c.call_id for c in d.calls[:10]))
     if as_json:
         typer.echo(json_report.render(d))
-    else:
-        typer.echo(terminal.render(d, style=typer.style if sys.stdout.isatty() else None))
-    if not no_xlsx:
-        try:
-            written = excel.write(d, xlsx)
-        except OSError as e:
-            fail(f"cannot write the Excel report {xlsx}: {e.strerror or e}")
-        if not as_json:
-            typer.echo(f"\nExcel report: {written}")
-    if fail_on is not None:
-        worst = d.worst()
-        if worst is not None and worst >= fail_on:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+        return
+    out = console.console(sys.stdout, console.colour_wanted(color.value, sys.stdout))
+    terminal.show(out, d, quiet=quiet, call=call)
 
 
-@app.command()
+def _write(writer, d, target: Path, what: str, say: bool) -> None:
+    """Write the report `what` with `writer(d, target)` (the target checked by output_file first)
+    and name it on stdout when `say`."""
+    try:
+        written = writer(d, target)
+    except OSError as e:
+        fail(f"cannot write the {what} {target}: {e.strerror or e}")
+    if say:
+        typer.echo(f"\n{what}: {written}")
+
+
+@command("logcorr events case.zip -o events.csv", "logcorr events case.zip --format jsonl | head")
 def events(
-    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
-    fmt: Format = typer.Option(Format.csv, "--format", help="csv, jsonl or parquet."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (stdout when absent, for csv/jsonl)."),
+    path: Path = typer.Argument(..., metavar="PATH", help="A bundle, folder or file, as for diagnose."),
+    fmt: Format = typer.Option(Format.csv, "--format", metavar="csv|jsonl|parquet", help="csv, jsonl or parquet."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE", help="Output file (stdout when absent, for csv/jsonl)."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
     redact_map: Optional[Path] = REDACT_MAP,
@@ -101,20 +222,19 @@ def events(
         fail("--format parquet needs -o FILE")
     if fmt is Format.parquet and not table.parquet_available():
         fail("--format parquet needs pyarrow: pip install 'logcorr[parquet]' (or use csv/jsonl)")
-    result = redaction.for_sharing(api.events(path, tz=tz), redact, redact_map)
-    if not result.sources:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in result.skipped[:3]) or "no files"
-        fail(f"nothing readable in {path} ({reasons})")
+    with _read_progress(False) as progress:
+        result = redaction.for_sharing(api.events(path, tz=tz, progress=progress), redact, redact_map)
+    _readable(result, path)
     table.write(result.events, fmt.value, output)
     typer.echo(f"logcorr: {len(result.events)} events from {len(result.sources)} file(s)"
                + (f", {len(result.skipped)} not read" if result.skipped else ""), err=True)
 
 
-@app.command()
+@command("logcorr ladder case.zip --call 5f0c2a7e")
 def ladder(
-    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
-    call: Optional[str] = typer.Option(None, "--call", help="The Call-ID (or its start) of the call to draw; default: every presentation call."),
-    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
+    path: Path = typer.Argument(..., metavar="PATH", help="A bundle, folder or file, as for diagnose."),
+    call: Optional[str] = typer.Option(None, "--call", metavar="CALL-ID", help="The Call-ID (or its start) of the call to draw; default: every presentation call."),
+    rules: Optional[List[Path]] = RULES,
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
     redact_map: Optional[Path] = REDACT_MAP,
@@ -141,23 +261,18 @@ def ladder(
         typer.echo("")
 
 
-@app.command()
+@command("logcorr show case.zip syslog:184 tcpdump00_expe01.pcap:83 --hex", "logcorr show case.zip --call 5f0c2a7e")
 def show(
-    path: Path = typer.Argument(..., help="The bundle, folder or file the diagnosis read."),
-    positions: Optional[List[str]] = typer.Argument(None, help="FILE:POS as evidence names it, or a unique end of it: a log's line, a capture's frame."),
-    call: Optional[str] = typer.Option(None, "--call", help="Every message of this call (its Call-ID or the start of it), in aligned time."),
-    hex_dump: bool = typer.Option(False, "--hex", help="Add the bytes as a hex dump (the whole frame for a capture)."),
-    password: Optional[str] = typer.Option(None, "--password", envvar="LOGCORR_STUN_PASSWORD", help="Check STUN MESSAGE-INTEGRITY with this password (ICE short-term or TURN long-term)."),
+    path: Path = typer.Argument(..., metavar="PATH", help="The bundle, folder or file the diagnosis read."),
+    positions: Optional[List[str]] = typer.Argument(None, metavar="FILE:POS...", help="FILE:POS as evidence names it, or a unique end of it: a log's line, a capture's frame."),
+    call: Optional[str] = typer.Option(None, "--call", metavar="CALL-ID", help="Every message of this call (its Call-ID or the start of it), in aligned time."),
+    hex_dump: bool = typer.Option(False, "--hex", metavar=FLAG, help="Add the bytes as a hex dump (the whole frame for a capture)."),
+    password: Optional[str] = typer.Option(None, "--password", metavar="PASSWORD", envvar="LOGCORR_STUN_PASSWORD", help="Check STUN MESSAGE-INTEGRITY with this password (ICE short-term or TURN long-term)."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
 ) -> None:
     """Print the full record at each position: the whole SIP message or log record; for a capture
-    frame its addresses, time, TCP connection and each STUN/TURN message decoded attribute by attribute.
-
-    Example: logcorr show case.zip syslog:184 tcpdump00_expe01.pcap:83 --hex
-
-    Example: logcorr show case.zip --call 5f0c2a7e
-    """
+    frame its addresses, time, TCP connection and each STUN/TURN message decoded attribute by attribute."""
     from .report import show as show_report
 
     if hex_dump and redact:
@@ -175,28 +290,29 @@ def show(
         raise typer.Exit(int(ExitCode.USAGE))
 
 
-@app.command()
+@command("logcorr report case.zip --html case.html", "logcorr report case.zip --html shared.html --redact")
 def report(
-    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
-    html: Path = typer.Option(..., "--html", help="Where to write the HTML report: one self-contained file."),
+    path: Path = typer.Argument(..., metavar="PATH", help="A bundle, folder or file, as for diagnose."),
+    html: Path = typer.Option(..., "--html", metavar="FILE", help="Where to write the HTML report: one self-contained file."),
     rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
     tz: Optional[str] = TZ,
     redact: bool = REDACT,
+    force: bool = typer.Option(False, "--force", metavar=FLAG, help="Overwrite an existing file."),
 ) -> None:
     """Write the diagnosis as one HTML page: verdict, findings, each call's steps, a sequence
     diagram per presentation call, and the full message behind every arrow and piece of evidence."""
     from . import api
     from .report import html as html_report
 
+    target = output_file(html, force, "HTML report")
     d = api.diagnose(path, tz=tz, rules=rules or ())
-    if not d.read.sources:
-        fail(f"nothing readable in {path}")
-    typer.echo(f"HTML report: {html_report.write(d, path, html, tz=tz, redact=redact)}")
+    _readable(d.read, path)
+    typer.echo(f"HTML report: {html_report.write(d, path, target, tz=tz, redact=redact)}")
 
 
-@rules_app.command("list")
+@command("logcorr rules list --rules my-rules/", app=rules_app, name="list")
 def rules_list(
-    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones."),
+    rules: Optional[List[Path]] = RULES,
 ) -> None:
     """The rule catalogue: id, severity, title."""
     from . import api
@@ -207,9 +323,9 @@ def rules_list(
         typer.echo(f"{r.id:<32} {r.severity:<8} {r.title}")
 
 
-@rules_app.command("check")
+@command("logcorr rules check my-rules/", app=rules_app, name="check")
 def rules_check(
-    directory: Optional[Path] = typer.Argument(None, help="The rules folder (default: the rules/ of the checkout you are in, else the shipped rules)."),
+    directory: Optional[Path] = typer.Argument(None, metavar="DIR", help="The rules folder (default: the rules/ of the checkout you are in, else the shipped rules)."),
 ) -> None:
     """Validate rule files and run each rule's embedded examples."""
     from .rules import check_rules, checked_rules_dir

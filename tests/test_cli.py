@@ -158,6 +158,7 @@ def test_ladder_draws_the_presentation_call(tmp_path, logcorr):
 
 
 def test_excel_has_ladder_and_steps(tmp_path, logcorr):
+    (tmp_path / "out").mkdir()
     r = logcorr("diagnose", SHARE_OK, "--xlsx", tmp_path / "out" / "r.xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")

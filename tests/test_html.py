@@ -170,3 +170,14 @@ def test_diagram_model_without_a_failure_has_no_missing_message():
     assert [lane.role for lane in g.lanes] == ["unknown", "SfB Edge", "Expressway-E", "Expressway-C", "CMS"]
     steps = {r["step"] for r in g.rows}
     assert {"allocate", "connection-bind", "ice-checks", "reinvite"} <= steps
+
+
+def test_diagnose_writes_the_page_beside_the_text(tmp_path):
+    out = tmp_path / "case.html"
+    r = runner.invoke(app, ["diagnose", str(NO_BIND), "--no-xlsx", "--html", str(out)])
+    assert r.exit_code == 0, r.output
+    assert f"HTML report: {out}" in r.stdout and "turn-missing-connectionbind" in out.read_text()
+    again = runner.invoke(app, ["diagnose", str(NO_BIND), "--no-xlsx", "--html", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    r = runner.invoke(app, ["diagnose", str(SHARE_OK), "--no-xlsx", "--redact", "--force", "--html", str(out)])
+    assert r.exit_code == 0 and "expe01" not in out.read_text() and "10.48.54.230" not in out.read_text()

@@ -5,6 +5,7 @@ import datetime as dt
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from .parsers.base import zone
 
 PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this process
 
+# told (files read, files, bytes read, bytes) before the first file and after each one
+Progress = Callable[[int, int, int, int], None]
+
 
 def parse_file(job: tuple) -> tuple[list[dict], dict]:
     """Parse one file with the registry's parser number `index`: its events and what it said."""
@@ -28,24 +32,38 @@ def parse_file(job: tuple) -> tuple[list[dict], dict]:
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 
 
-def _run(jobs: list[tuple], size: int):
+def _run(jobs: list[tuple], sizes: list[int], progress: Progress | None = None):
     """The files of a bundle are independent: large bundles are read by one process a core."""
     workers = min(len(jobs), os.cpu_count() or 1)
-    if workers < 2 or size < PARALLEL_BYTES:
-        return map(parse_file, jobs)
+    if workers < 2 or sum(sizes) < PARALLEL_BYTES:
+        return _told(map(parse_file, jobs), sizes, progress)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(parse_file, jobs))
+        return list(_told(pool.map(parse_file, jobs), sizes, progress))
 
 
-def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None = None) -> ReadResult:
+def _told(results, sizes: list[int], progress: Progress | None):
+    """The results as they come, telling `progress` how many files and bytes are read."""
+    total = sum(sizes)
+    if progress is not None:
+        progress(0, len(sizes), 0, total)
+    done = 0
+    for i, result in enumerate(results):
+        done += sizes[i]
+        if progress is not None:
+            progress(i + 1, len(sizes), done, total)
+        yield result
+
+
+def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None = None,
+                progress: Progress | None = None) -> ReadResult:
     """Read everything under `path` into the event table. Raises IntakeError for unusable input."""
     tzinfo, tz_assumed = zone(tz)
     with Bundle(Path(path), limits or Limits()) as bundle:
-        return read_members(str(path), bundle.members, bundle.skipped, tzinfo, tz_assumed)
+        return read_members(str(path), bundle.members, bundle.skipped, tzinfo, tz_assumed, progress)
 
 
 def read_members(label: str, members: list[Member], skipped: list[Skipped],
-                 tzinfo: dt.tzinfo, tz_assumed: bool) -> ReadResult:
+                 tzinfo: dt.tzinfo, tz_assumed: bool, progress: Progress | None = None) -> ReadResult:
     skipped = list(skipped)
     chosen: list[tuple[Member, Entry]] = []
     for member in members:
@@ -59,7 +77,7 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     # All files are read at once. A yearless kind (CMS syslog) takes its year from the file's
     # time; when the other sources say another year or month, it is read again with theirs.
     jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime) for m, p in chosen]
-    results = list(_run(jobs, sum(m.size for m, _ in chosen)))
+    results = list(_run(jobs, [m.size for m, _ in chosen], progress))
     stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if not p.yearless
               for r in recs if r.get("ts") is not None]
     latest = pd.Timestamp(max(stamps)).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
