@@ -170,7 +170,7 @@ def test_workbook_keeps_the_calls_events_when_it_must_leave_some_out(monkeypatch
     wb = openpyxl.load_workbook(excel.write(d, tmp_path / "r.xlsx"))
     rows = list(wb["Timeline"].iter_rows(min_row=2, values_only=True))
     header = [c.value for c in wb["Timeline"][1]]
-    where = header.index("file:pos")
+    where = header.index("file (full path)")
     kept = {tuple(r[where].rsplit(":", 1)) for r in rows[:-1]}
     assert {(f, str(p)) for f, p in share.event_keys} <= kept and len(kept) < len(d.events)
     assert "more events left out" in rows[-1][1]

@@ -105,7 +105,8 @@ def _missing_marker(c: Call, drawn: list[dict]) -> tuple[int, str] | None:
         step = missing
     if step is None:
         return None
-    before = {(e.file, str(e.pos)) for st in c.steps[: names.index(step)] for e in st.evidence}
+    seen = [st for st in c.steps[: names.index(step)] if st.state == "seen" and st.evidence]
+    before = {(e.file, str(e.pos)) for e in (seen[-1].evidence if seen else [])}
     at = [i for i, r in enumerate(drawn) if tuple(r["where"].rsplit(":", 1)) in before]
     return (max(at) if at else len(drawn), step)
 

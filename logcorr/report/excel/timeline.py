@@ -16,8 +16,8 @@ from .cells import BOLD, TOP, Sheet
 TIMELINE_MAX = 20_000
 TITLE = "Timeline"
 HEADER = ["#", "time (aligned, UTC)", "source", "host", "event", "from", "to", "call", "CONNECTION-ID",
-          "summary", "file:pos"]
-WIDTHS = [6, 22, 10, 14, 28, 21, 21, 34, 14, 60, 46]
+          "summary", "file:pos", "file (full path)"]
+WIDTHS = [6, 22, 10, 12, 26, 26, 26, 34, 13, 60, 30, 60]
 
 
 class Timeline:
@@ -71,7 +71,8 @@ def write(wb, d: Diagnosis, timeline: Timeline, case: str) -> None:
         src, dst = cols["src"][i], cols["dst"][i]
         s.row([i + 1, times[i], cols["source"][i], cols["host"][i], cols["event"][i], _named(src, labels),
                _named(dst, labels), cols["call_id"][i], hex_id(cols["connection_id"][i]),
-               s.cell(cols["summary"][i]), s.cell(f"{cols['file'][i]}:{cols['pos'][i]}")], align=TOP)
+               s.cell(cols["summary"][i]), short_where(cols["file"][i], cols["pos"][i]),
+               f"{cols['file'][i]}:{cols['pos'][i]}"], align=TOP)
     if timeline.cut:
         s.row([None, s.cell(f"{timeline.cut} more events left out of this sheet (it keeps every event of the "
                             "calls and findings, then the others in time order): `logcorr events` writes "
