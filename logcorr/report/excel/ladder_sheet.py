@@ -119,6 +119,16 @@ def _expected(s: Sheet, step: str, hosts: list[str]) -> None:
     s.merge(2, 1 + 2 * len(hosts) + 2)
 
 
+def _label(what: str, a: int, b: int, column: int, first: int):
+    """The text (and its alignment) of one cell of a message's row: the name with its arrow head on
+    the arrow's first cell, `↺ name` in the gap after the lifeline for a message to itself."""
+    if a == b:
+        return (f"↺ {what}", LEFT) if column == 3 + 2 * a else (None, None)
+    if column != first:
+        return None, None
+    return (f"{what} ▶", RIGHT) if b > a else (f"◀ {what}", LEFT)
+
+
 def _message(s: Sheet, r: dict, hosts: list[str], timeline: Timeline) -> None:
     col = {h: i for i, h in enumerate(hosts)}
     a, b = col.get(r["from"], len(hosts) - 1), col.get(r["to"], len(hosts) - 1)
@@ -130,17 +140,11 @@ def _message(s: Sheet, r: dict, hosts: list[str], timeline: Timeline) -> None:
     first, end = 2 + 2 * lo + 1, 2 + 2 * hi  # the gap after the left lifeline .. the right lifeline
     shaft = RED_SHAFT if marked else SHAFT
     font = RED if marked else None
-    for k in range(len(hosts)):
-        for j, column in enumerate((2 + 2 * k, 3 + 2 * k)):
-            lifeline = LIFELINE if j == 0 else None
-            inside = a != b and first <= column <= end
-            border = Border(right=lifeline, bottom=shaft if inside else None)
-            value = None
-            if a == b and k == a and j == 1:
-                value, align = f"↺ {r['what']}", LEFT
-            elif inside and column == first:
-                value, align = (f"{r['what']} ▶", RIGHT) if b > a else (f"◀ {r['what']}", LEFT)
-            cells.append(s.cell(value, border=border, font=font, align=align if value else None))
+    for column in range(2, 2 + 2 * len(hosts)):
+        inside = a != b and first <= column <= end
+        border = Border(right=LIFELINE if column % 2 == 0 else None, bottom=shaft if inside else None)
+        value, align = _label(r["what"], a, b, column, first)
+        cells.append(s.cell(value, border=border, font=font, align=align))
     tone = SEVERITY_FILL["error"] if marked else None
     cells += [s.cell(r["detail"]), s.cell(r["mark"] or None, fill_=tone, font=font)]
     s.row(cells)
