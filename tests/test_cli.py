@@ -54,7 +54,7 @@ def test_readme_first_command_names_presenter_rights(tmp_path):
     assert "presenter" in r.stdout.lower() and "fix:" in r.stdout
     assert "Traceback" not in r.stderr
     wb = openpyxl.load_workbook(tmp_path / "logcorr-report.xlsx")
-    assert wb.sheetnames == ["Summary", "Findings", "Calls", "Ladder", "Events"]
+    assert wb.sheetnames == ["Summary", "Findings", "Calls", "Ladder", "TURN", "Timeline", "Sources"]
     findings = [row for row in wb["Findings"].iter_rows(min_row=2, values_only=True)]
     assert any(row[1] == "presenter-rights" for row in findings)
 
@@ -163,11 +163,10 @@ def test_excel_has_ladder_and_steps(tmp_path, logcorr):
     assert r.returncode == 0, r.stderr
     wb = openpyxl.load_workbook(tmp_path / "out" / "r.xlsx")
     assert "Ladder" in wb.sheetnames
-    rows = list(wb["Ladder"].iter_rows(min_row=2, values_only=True))
-    assert any(row[4] == "ConnectionBind Request" for row in rows)
+    texts = [v for row in wb["Ladder"].iter_rows(min_row=2, values_only=True) for v in row]
+    assert "ConnectionBind Request ▶" in texts or "◀ ConnectionBind Request" in texts
     calls = {row[0]: row for row in wb["Calls"].iter_rows(min_row=2, values_only=True)}
-    assert calls["b2a211220e344c0a909219a73ad9991d"][3] == "reinvite"
-    assert "13. reinvite: seen" in calls["b2a211220e344c0a909219a73ad9991d"][5]
+    assert calls["b2a211220e344c0a909219a73ad9991d"][4 + 12] == "✓ seen"  # 13. reinvite
 
 
 def test_bad_tz_and_unwritable_report_are_one_line(tmp_path, logcorr):

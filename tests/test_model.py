@@ -162,14 +162,15 @@ def test_workbook_keeps_the_calls_events_when_it_must_leave_some_out(monkeypatch
     import openpyxl
 
     from logcorr.report import excel
+    from logcorr.report.excel import timeline
 
     d = api.diagnose(EXAMPLE)
     share = next(c for c in d.calls if c.presentation)
-    monkeypatch.setattr(excel, "EVENTS_MAX", 5)
+    monkeypatch.setattr(timeline, "TIMELINE_MAX", 5)
     wb = openpyxl.load_workbook(excel.write(d, tmp_path / "r.xlsx"))
-    rows = list(wb["Events"].iter_rows(min_row=2, values_only=True))
-    header = [c.value for c in wb["Events"][1]]
-    file_col, pos_col = header.index("file"), header.index("pos")
-    kept = {(r[file_col], r[pos_col]) for r in rows[:-1]}
-    assert share.event_keys <= kept and len(kept) < len(d.events)
-    assert "more events left out" in rows[-1][0]
+    rows = list(wb["Timeline"].iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in wb["Timeline"][1]]
+    where = header.index("file (full path)")
+    kept = {tuple(r[where].rsplit(":", 1)) for r in rows[:-1]}
+    assert {(f, str(p)) for f, p in share.event_keys} <= kept and len(kept) < len(d.events)
+    assert "more events left out" in rows[-1][1]

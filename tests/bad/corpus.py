@@ -172,4 +172,4 @@ CASES: list[Case] = [
 def _workbook_opens(path: Path) -> None:
     import openpyxl
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert "Events" in wb.sheetnames
+    assert "Timeline" in wb.sheetnames

@@ -1,0 +1,88 @@
+"""The Timeline sheet: the events in aligned time, one row each, that other sheets link to.
+
+Bounded at TIMELINE_MAX rows: when there are more events, it keeps every event of the calls and of
+the findings' evidence, fills up with the others in time order, and says how many were left out
+(`logcorr events` writes them all). Its rows are chosen before any sheet is written, so that the
+Findings and Ladder sheets can link to them.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ...calls.hosts import ip_of
+from ...model import Diagnosis
+from .cells import BOLD, TOP, Sheet
+
+TIMELINE_MAX = 20_000
+TITLE = "Timeline"
+HEADER = ["#", "time (aligned, UTC)", "source", "host", "event", "from", "to", "call", "CONNECTION-ID",
+          "summary", "file:pos", "file (full path)"]
+WIDTHS = [6, 22, 10, 12, 26, 26, 26, 34, 13, 60, 30, 60]
+
+
+class Timeline:
+    """The chosen events, in aligned time, and the Timeline row of each (file, pos)."""
+
+    def __init__(self, d: Diagnosis, limit: int | None = None):
+        limit = TIMELINE_MAX if limit is None else limit
+        events = d.events
+        self.cut = 0
+        if len(events) > limit:
+            keep = set().union(*(c.event_keys for c in d.calls)) if d.calls else set()
+            keep |= {(e.file, e.pos) for f in d.findings for e in f.evidence}
+            wanted = pd.Series([k in keep for k in zip(events["file"], events["pos"])], index=events.index)
+            room = max(limit - int(wanted.sum()), 0)
+            chosen = events.index[wanted].union(events.index[~wanted][:room])
+            events = events.loc[chosen]
+            self.cut = len(d.events) - len(events)
+        order = "ts_aligned" if "ts_aligned" in events else "ts"
+        self.events = events.sort_values(order, kind="stable")
+        self.time_column = order
+        self.row_of = {key: i + 2 for i, key in enumerate(zip(self.events["file"], self.events["pos"]))}
+
+    def link(self, file: str, pos) -> str | None:
+        """The in-workbook address of the Timeline row of (file, pos), if it has one."""
+        row = self.row_of.get((file, pos))
+        return f"'{TITLE}'!A{row}" if row else None
+
+
+def short_where(file: str, pos) -> str:
+    """`syslog:184` for `bundle.zip!logbundle.tar.gz!syslog` line 184: the member's own name."""
+    tail = str(file).rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+    return f"{tail}:{pos}" if pos is not None and not pd.isna(pos) else tail
+
+
+def hex_id(value) -> str:
+    """A CONNECTION-ID as Wireshark shows it (`0x5688b600`); empty for none."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"0x{int(value):08x}"
+
+
+def write(wb, d: Diagnosis, timeline: Timeline, case: str) -> None:
+    s = Sheet(wb, TITLE, WIDTHS, case, freeze="C2")
+    s.header(HEADER)
+    labels = d.roles
+    ev = timeline.events
+    cols = {c: ev[c].tolist() for c in ("source", "host", "event", "src", "dst", "call_id", "connection_id",
+                                        "summary", "file", "pos")}
+    times = ev[timeline.time_column].tolist()
+    for i in range(len(ev)):
+        src, dst = cols["src"][i], cols["dst"][i]
+        s.row([i + 1, times[i], cols["source"][i], cols["host"][i], cols["event"][i], _named(src, labels),
+               _named(dst, labels), cols["call_id"][i], hex_id(cols["connection_id"][i]),
+               s.cell(cols["summary"][i]), short_where(cols["file"][i], cols["pos"][i]),
+               f"{cols['file'][i]}:{cols['pos'][i]}"], align=TOP)
+    if timeline.cut:
+        s.row([None, s.cell(f"{timeline.cut} more events left out of this sheet (it keeps every event of the "
+                            "calls and findings, then the others in time order): `logcorr events` writes "
+                            "them all", font=BOLD)])
+    s.autofilter()
+
+
+def _named(address: str, labels: dict[str, str]) -> str:
+    """`10.48.54.230:5061` with its host's label when the diagnosis knows it."""
+    if not address:
+        return ""
+    label = labels.get(ip_of(address))
+    return f"{address} ({label})" if label else address
