@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Sequence
 
 from . import rules as rules_stage
-from .calls import clocks, flow, hosts
+from .calls import clocks, flow, hosts, verdict
 from .events.read import Progress, read_bundle
-from .model import Diagnosis, ReadResult, Verdict
+from .model import Diagnosis, ReadResult
 from .rules import default_rules_dir, load_rules
 
 
@@ -36,5 +36,6 @@ def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str
     calls = flow.build(table)
     findings = rules_stage.apply(ruleset, table, calls)
     flow.attribute(findings, calls)
+    findings, overall = verdict.decide(calls, findings, ruleset)
     return Diagnosis(read=replace(result, events=table), clocks=source_clocks, hosts=hosts.survey(table),
-                     calls=calls, findings=findings, rules=ruleset, verdict=Verdict.of(calls, findings))
+                     calls=calls, findings=findings, rules=ruleset, verdict=overall)

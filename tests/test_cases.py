@@ -58,3 +58,24 @@ def test_findings(case):
         if f["rule"] in expected["must_find"]:
             assert f["call_id"] == expected["call_id"], f["rule"]
             assert f["evidence"] and all(e["file"] and e["pos"] for e in f["evidence"])
+
+
+def test_verdict_roles_and_hosts(case):
+    """The call's verdict, which findings are causes or consequences (of what), the hosts' roles."""
+    expected, doc = case
+    call = next(c for c in doc["calls"] if c["call_id"] == expected["call_id"])
+    for key, value in expected.get("call_verdict", {}).items():
+        assert call["verdict"][key] == value, (key, call["verdict"])
+    roles = {f["rule"]: (f["role"], f["explained_by"]) for f in doc["findings"]}
+    for rule in expected.get("causes", []):
+        assert roles[rule] == ("cause", None), rule
+    for rule, cause in expected.get("consequences", {}).items():
+        assert roles[rule] == ("consequence", cause), rule
+    assert len(doc["findings"]) == len({(f["rule"], f["call_id"]) for f in doc["findings"] if f["call_id"]}) + \
+        sum(1 for f in doc["findings"] if not f["call_id"])  # one finding per rule and call
+    for rule, n in expected.get("evidence_at_least", {}).items():  # merged findings keep all evidence
+        assert len(next(f for f in doc["findings"] if f["rule"] == rule)["evidence"]) >= n, rule
+    hosts = {h["address"]: h["role"] for h in doc["hosts"]}
+    for address, role in expected.get("hosts", {}).items():
+        assert hosts.get(address) == role, (address, hosts.get(address))
+    assert expected.get("verdict_line", "") in doc["verdict"]["summary"]

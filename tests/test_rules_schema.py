@@ -80,3 +80,28 @@ def test_the_schema_rejects_what_the_loader_rejects():
     assert list(validator.iter_errors(bad))
     bad = dict(rule, colour="red")
     assert list(validator.iter_errors(bad))
+
+
+def _rule_text(**extra) -> str:
+    text = (ROOT / "rules" / "turn-no-allocation.yaml").read_text()
+    head = "".join(f"{k}: {v}\n" for k, v in extra.items())
+    return "\n".join(line for line in text.splitlines() if not line.startswith(("explains:", "outranks:"))) + "\n" + head
+
+
+def test_explains_names_flow_steps_only(tmp_path):
+    (tmp_path / "turn-no-allocation.yaml").write_text(_rule_text(explains="[allocate, alloc-typo]"))
+    rule, errors = loader.load_rule_file(tmp_path / "turn-no-allocation.yaml")
+    assert rule is None and any("alloc-typo" in e and "not flow steps" in e for e in errors)
+
+
+def test_outranks_names_other_rules_only(tmp_path):
+    (tmp_path / "turn-no-allocation.yaml").write_text(_rule_text(explains="[allocate]", outranks="[turn-no-allocation]"))
+    rule, errors = loader.load_rule_file(tmp_path / "turn-no-allocation.yaml")
+    assert rule is None and any("outranks" in e for e in errors)
+
+
+def test_every_shipped_rule_explains_steps():
+    rules = loader.load_rules([ROOT / "rules"])
+    assert all(set(r.explains) <= set(FLOW_STEPS) for r in rules)
+    assert {o for r in rules for o in r.outranks} <= set(rules.ids)  # shipped ranks name shipped rules
+    assert "turn-no-peer-connection" in rules.get("sfb-client-ice-warning").outranks

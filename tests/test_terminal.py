@@ -34,7 +34,7 @@ def test_verdict_first_and_last_and_short_evidence(tmp_path, logcorr):
     r = logcorr("diagnose", EXAMPLE, "--no-xlsx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("Verdict (error): call " + CALL) and "403 Forbidden" in lines[0]
+    assert lines[0].startswith("Verdict (error): share call " + CALL + " failed: SfB meeting") and "step 7 (answer-relay)" in lines[0]
     assert lines[-1] == lines[0]
     assert "      …!syslog:184  403 Forbidden" in r.stdout
     evidence = [l for l in lines if ":184  " in l]
@@ -55,6 +55,8 @@ def test_short_names_are_the_shortest_unique_end(diagnosis):
 
 def test_without_roles_findings_follow_the_calls_by_severity(diagnosis):
     d = copy.deepcopy(diagnosis)
+    for f in d.findings:  # a diagnosis whose verdict stage set no roles
+        f.role = f.explained_by = None
     d.findings[0].severity = type(d.findings[0].severity)("info")
     text = terminal.render(d)
     assert "Findings (2):" in text
@@ -81,6 +83,8 @@ def test_consequences_fold_under_their_cause_in_the_call(diagnosis):
 
 def test_repeated_findings_are_counted_not_repeated(diagnosis):
     d = copy.deepcopy(diagnosis)
+    for f in d.findings:
+        f.role = f.explained_by = None
     first = d.findings[0]
     d.findings = [first] + [replace(first, call_id=f"call{i}") for i in range(5)] + d.findings[1:]
     text = terminal.render(d)
@@ -94,7 +98,7 @@ def test_quiet_prints_the_verdicts_only(tmp_path, logcorr):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert len(lines) == 2 and lines[0].startswith("Verdict (error)")
-    assert lines[1].startswith(f"  call {CALL}: stopped after step 1")
+    assert lines[1].startswith(f"  call {CALL}: SfB meeting does not let this attendee present")
     assert (tmp_path / "logcorr-report.xlsx").exists()
 
 

@@ -19,6 +19,8 @@ CONTRACT_ROLE = {"Expressway-E (TURN server)": "Expressway-E", "Expressway": "un
 
 SFB_AGENT = re.compile(r"UCCAPI|RTC/|Skype for Business|Lync", re.I)
 CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
+PEER_ADDRESS = re.compile(r"^Alternates Peer \d+ Address: \"?([0-9A-Fa-f:.]+)")  # cluster peers
+EDGE_SETTING = re.compile(r"^(?:Traversal Server TURN Mode: On|Zones Zone \d+ Name: TraversalZoneServer)")
 IPV4_HOP = re.compile(r"^([\d.]+):\d+$")  # a Via sent-by as an IPv4 address with its port
 
 
@@ -49,12 +51,7 @@ def survey(events: pd.DataFrame) -> list[Host]:
             if ip and ip[0].isdigit():
                 vote(ip, role, 3)
                 names.setdefault(ip, r.host)
-    conf = events[events["event"] == "xconfiguration"]
-    for r in conf.itertuples():  # an Expressway's configuration names its own addresses
-        m = CONFIGURED_ADDRESS.match(r.summary)
-        if m:
-            vote(m.group(1), "Expressway", 3)
-            names.setdefault(m.group(1), r.host)
+    _configured(events[events["event"] == "xconfiguration"], vote, names)
     stun = events[events["proto"] == "stun"]
     alloc = stun[stun["event"] == "Allocate Request"]
     for r in alloc.itertuples():
@@ -63,6 +60,8 @@ def survey(events: pd.DataFrame) -> list[Host]:
     for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
         vote(ip_of(r.peer), "TURN peer", 2)
     for r in sip.itertuples():
+        if r.source == "expressway" and r.direction == "in" and SFB_AGENT.search(r.user_agent):
+            vote(ip_of(r.dst), "Expressway-E", 2)  # the Expressway the SfB side talks to is the edge one
         for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
             vote(hop.group(1), "Expressway")
         if SFB_AGENT.search(r.user_agent) and r.method == "INVITE" and r.status is pd.NA:
@@ -85,6 +84,22 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
     return host_labels(survey(events))
 
 
+
+
+def _configured(conf: pd.DataFrame, vote, names) -> None:
+    """An Expressway's configuration dump: its own addresses (every interface: one box, one name),
+    its cluster peers, and whether it is the edge one (TURN on, a traversal server zone)."""
+    for host, g in conf.groupby("host"):
+        own = [m.group(1) for m in map(CONFIGURED_ADDRESS.match, g["summary"]) if m]
+        peers = [m.group(1) for m in map(PEER_ADDRESS.match, g["summary"]) if m]
+        edge = g["summary"].str.match(EDGE_SETTING).any()
+        for ip in own:
+            vote(ip, "Expressway", 3)
+            names.setdefault(ip, host)
+        for ip in peers:
+            vote(ip, "Expressway", 3)
+        for ip in own + peers if edge else []:
+            vote(ip, "Expressway-E", 5)
 
 
 def _logging_hosts_by_sip(sip, vote, names) -> None:
@@ -116,7 +131,7 @@ def _same_box(address: str, host: str) -> bool:
 def _decide(ip: str, c: Counter, turn_servers: set[str]) -> str:
     if c["CMS"] or (c["TURN client"] and not c["Expressway"]):
         return "CMS"
-    if c["Expressway"] and (ip in turn_servers):
+    if c["Expressway"] and (ip in turn_servers or c["Expressway-E"]):
         return "Expressway-E"
     if c["TURN server"]:
         return "Expressway-E (TURN server)"

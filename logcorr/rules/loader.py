@@ -9,7 +9,7 @@ import pandas as pd
 
 from .blocks import BLOCKS, KINDS, NAME_RE, _Ctx, _ln, _str_list, load_block
 from .model import (
-    SEVERITIES, AbsentBlock, CountBlock, Example, Extract, Rule, RuleError, RuleSet, SequenceBlock,
+    FLOW_STEPS, SEVERITIES, AbsentBlock, CountBlock, Example, Extract, Rule, RuleError, RuleSet, SequenceBlock,
     Step,
 )
 from .predicates import compile_predicate, compile_regex
@@ -25,6 +25,7 @@ RULE_KEYS = {
     "fix": True, "references": True, "tags": True, "examples": True,
     "detail": False, "extract": False, "requires": False, "evidence": False,
     "match": False, "sequence": False, "absent": False, "count": False, "call": False,
+    "explains": False, "outranks": False,
 }  # name -> required
 BLOCK_TYPES = tuple(BLOCKS)
 EXTRACT_KEYS = {"from": True, "regex": False, "step": False, "bits": False}
@@ -186,6 +187,22 @@ def _header(ctx: _Ctx, data, path: Path) -> None:
         ctx.add(_ln(data, "references", 1), "a rule needs at least one reference")
 
 
+def _ranking(ctx: _Ctx, data) -> tuple[list[str], list[str]]:
+    """`explains`: the flow steps whose absence the rule explains; `outranks`: other rules' ids it goes
+    before when both explain the same step of a call (a rule not loaded is simply never met)."""
+    explains = _str_list(ctx, data, "explains", 1) if "explains" in data else []
+    unknown = [s for s in explains if s not in FLOW_STEPS]
+    if unknown:
+        ctx.add(_ln(data, "explains", 1), f"explains: {unknown} not flow steps ({', '.join(FLOW_STEPS)})")
+    outranks = _str_list(ctx, data, "outranks", 1) if "outranks" in data else []
+    bad = [r for r in outranks if not ID_RE.match(r) or r == data.get("id")]
+    if bad:
+        ctx.add(_ln(data, "outranks", 1), f"outranks: {bad} are not other rules' ids")
+    if outranks and not explains:
+        ctx.add(_ln(data, "outranks", 1), "outranks needs explains: a rule outranks others on a step it explains")
+    return explains, outranks
+
+
 def _blocks(ctx: _Ctx, data) -> list:
     present = [k for k in BLOCK_TYPES if k in data]
     if not present:
@@ -240,6 +257,7 @@ def _build(ctx: _Ctx, data, path: Path) -> Rule | None:
     if "requires" in data:
         requires = compile_predicate(data["requires"], KINDS, ctx.p, _ln(data, "requires", 1))
     examples = _examples(ctx, data.get("examples"), _ln(data, "examples", 1)) if "examples" in data else []
+    explains, outranks = _ranking(ctx, data)
     if ctx.p.items:
         return None
     return Rule(
@@ -247,6 +265,7 @@ def _build(ctx: _Ctx, data, path: Path) -> Rule | None:
         explanation=texts["explanation"], fix=texts["fix"], references=list(data["references"]),
         tags=tags, blocks=blocks, detail=texts.get("detail", ""), extract=extract,
         requires=requires, evidence=evidence, examples=examples, file=str(path), line=1,
+        explains=explains, outranks=outranks,
     )
 
 

@@ -123,6 +123,8 @@ class Rule:
     examples: list[Example] = field(default_factory=list)
     file: str = ""
     line: int = 0
+    explains: list[str] = field(default_factory=list)  # flow steps whose absence this rule explains
+    outranks: list[str] = field(default_factory=list)  # rule ids this one goes before as a cause
 
 
 @dataclass
