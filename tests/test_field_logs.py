@@ -57,3 +57,21 @@ def test_expressway_cluster_peers_never_merge_one_msg_hash():
     assert list(options.host) == ["expc01", "expc02"]
     assert list(options.dst) == ["10.15.13.30:5060", "10.15.13.31:5060"]
     assert options.raw.str.startswith("OPTIONS sip:").all()  # each with its own full message
+
+
+def test_cms_trace_relayed_by_a_collector_keeps_both_directions():
+    df, ctx = frame("cms/fixture-remote-collector-sip-trace.txt")
+    assert ctx.skip_reasons == {"not a CMS log line": 6}  # the six comment lines, nothing else
+    assert not [w for w in ctx.warnings if "direction unknown" in w]
+    sip_ev = df[df.proto == "sip"].sort_values("pos")
+    assert list(sip_ev.event) == ["INVITE", "100 INVITE", "180 INVITE", "200 INVITE", "ACK"]
+    assert list(sip_ev.direction) == ["in", "out", "out", "out", "in"]
+    cms, gateway = "10.48.54.76:5061", "10.48.54.75:45169"
+    # the outgoing records name only the remote side: CMS's own address is the connection's
+    assert list(sip_ev.src) == [gateway, cms, cms, cms, gateway]
+    assert list(sip_ev.dst) == [cms, gateway, gateway, gateway, cms]
+    assert set(sip_ev.call_id) == {"364ac547-7bb3-4073-bb41-00f4bcd018d6"}
+    assert set(sip_ev.transport) == {"TLS"}
+    # the CMS stamp (10:18, no zone: UTC assumed), not the collector's own receive time (03:18)
+    assert sip_ev.ts.iloc[0].isoformat() == "2024-06-07T10:18:20+00:00"
+    assert "h323_gateway" in set(df.event)
