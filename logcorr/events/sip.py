@@ -167,7 +167,7 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[str, str]:
         parts = self.header("CSeq").split()
-        return (parts[0] if parts else "", parts[1].upper() if len(parts) > 1 else "")
+        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")  # a token, as sent
 
 
 def looks_like_sip(text: str) -> bool:

@@ -516,7 +516,7 @@ def info_fields(detail: str) -> dict | None:
     """Event columns from the INFO summary: `Receive Request Method=INVITE, CSeq=100, ...` or
     `Sending Response Code=408, Method=SERVICE, CSeq=4616, ...`."""
     d = detail_fields(detail)
-    method = d.get("Method", "").upper()
+    method = d.get("Method", "")  # a token, as sent
     if not method:
         return None
     code = d.get("Code", "")
