@@ -145,14 +145,16 @@ def test_expressway_file_order_kept_for_equal_times():
 
 def test_expressway_syslog_variants():
     df, ctx = frame("expressway/fixture-syslog-variants.txt")
-    assert list(df.host) == ["expe02", "expe02", "expc01", "expc01", "expc01", "vcs01", "expe03"]
+    assert list(df.host) == ["expe02", "expe02", "expc01", "expc01", "expc01", "expc01", "vcs01",
+                             "expe03"]
+    assert df.iloc[5].event == "cluster"  # a clusterdb record without a program tag
     assert list(df.event[:2]) == ["OPTIONS", "200 OPTIONS"]  # RFC 5424, tag repeated
     # "Line 191:" copy with two records joined on one physical line: both read, same line number
     assert list(df.event[3:5]) == ["call-attempted", "call-disconnected"]
     assert list(df.pos[3:5]) == [4, 4]
     assert df.iloc[2].reason == "gatekeeper timed out"  # padded values trimmed
     # BSD stamp of a remote syslog server: UTCTime gives the time; without it the year must be known
-    assert df.iloc[6].ts.isoformat() == "2020-11-18T19:55:58.990000+00:00"
+    assert df.iloc[7].ts.isoformat() == "2020-11-18T19:55:58.990000+00:00"
     assert ctx.warnings == ["line 8: no usable time stamp (no UTCTime, no year)"]
     ctx2 = ParseContext(file="x", year=2020, tz=dt.timezone(dt.timedelta(hours=1)), tz_assumed=False)
     with (DATA / "expressway/fixture-syslog-variants.txt").open("rb") as stream:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from logcorr.events.sip import TOKEN
+
 _HEADERS = (
     "Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Type", "Content-Length",
     "Content-Disposition", "Max-Forwards", "Record-Route", "Route", "Server", "User-Agent",
@@ -21,7 +23,7 @@ _NAMES = sorted({n for h in _HEADERS for n in (h, h.upper())}, key=len, reverse=
 # " Via: " / " From : " inside a line, where a joined header starts
 JOINED_HEADER = re.compile(r" (?=(?:" + "|".join(re.escape(n) for n in _NAMES) + r") ?: )")
 # "INVITE sip:x SIP/2.0 Via: ..." -> cut after the request line's version
-JOINED_REQUEST_LINE = re.compile(r"^([A-Z][A-Z_-]* \S+ SIP/2\.0) (?=\S)")
+JOINED_REQUEST_LINE = re.compile(r"^(" + TOKEN + r" \S+ SIP/2\.0) (?=\S)")  # any method token
 JOINED_SDP = re.compile(r" (?=[a-z]=)")
 
 

@@ -167,7 +167,7 @@ class SipMessage:
     @property
     def cseq(self) -> tuple[str, str]:
         parts = self.header("CSeq").split()
-        return (parts[0] if parts else "", parts[1].upper() if len(parts) > 1 else "")
+        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")  # a token, as sent
 
 
 def looks_like_sip(text: str) -> bool:
@@ -221,8 +221,51 @@ def parse_message(text: str) -> SipMessage:
     msg.body = "\n".join(l.rstrip("\r") for l in lines[i + 1 :]) if i < len(lines) else ""
     if msg.status is not None:
         msg.method = msg.cseq[1]
+    msg.defects.extend(_field_defects(msg, lines[0]))
     msg.sdp = _find_sdp(msg)
     return msg
+
+
+def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
+    """What RFC 3261's grammar refuses in a message read anyway (RFC 4475 3.1.2): said, not fatal."""
+    out = _address_defects(msg)
+    if msg.is_request and first_line.rstrip("\r") != first_line.rstrip("\r").rstrip(" \t"):
+        out.append("white space after the start line")
+    length = msg.header("Content-Length")
+    if length and decimal(length) is None:
+        out.append(f"Content-Length not a number: {length[:20]!r}")
+    elif length and decimal(length) > len(msg.body.encode("utf-8", "replace")) + msg.body.count("\n"):
+        out.append("Content-Length longer than the body")  # the body's line ends were CRLF at most
+    number = decimal(msg.cseq[0], 10) if msg.cseq[0] else 0
+    if number is None or number > 2**32 - 1:
+        out.append("CSeq number out of range")
+    forwards = decimal(msg.header("Max-Forwards") or "0", 4)
+    if forwards is None or forwards > 255:
+        out.append("Max-Forwards out of range")
+    for name in ("To", "From"):
+        if msg.header(name).replace('\\\\', "").replace('\\"', "").count('"') % 2:
+            out.append(f"unbalanced quote in {name}")
+    if re.search(r";\s*[;,]", msg.header("Via")) or re.search(r">\s*;\s*;", msg.header("Contact")):
+        out.append("empty parameter")
+    date = msg.header("Date")
+    if date and not date.rstrip().endswith(" GMT"):
+        out.append("Date not in GMT")
+    return out
+
+
+def _address_defects(msg: SipMessage) -> list[str]:
+    """Request-URI and name-addr forms RFC 3261 refuses."""
+    out = []
+    if msg.uri.startswith("<"):
+        out.append("Request-URI in angle brackets")
+    elif "?" in msg.uri.rsplit("@", 1)[-1] and msg.uri.lower().startswith(("sip:", "sips:")):
+        out.append("Request-URI with escaped headers")
+    if any(re.search(r"<\s|\s>", msg.header(n)) for n in ("To", "From", "Contact")):
+        out.append("white space inside angle brackets")
+    contact = msg.header("Contact")
+    if contact and "<" not in contact and "?" in contact:
+        out.append("Contact URI with headers outside angle brackets")
+    return out
 
 
 def _find_sdp(msg: SipMessage) -> Sdp | None:

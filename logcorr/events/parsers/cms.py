@@ -5,7 +5,10 @@ Syslog records ``Mmm dd HH:MM:SS[.mmm] facility.level host tag: body`` carry no 
 the year comes from the file's own time in the bundle (else the context), the zone from ``--tz``
 (UTC when not given). ``SIP trace:`` records are reassembled into one ``sip`` event per message,
 with direction, transport and both addresses taken from the ``connection N: incoming/outgoing ...
-data`` record that opens it. Every other record is a ``log`` event; its ``event`` key is one of:
+data`` record that opens it (where that record names only the remote side, CMS's own address comes
+from the connection's ``is incoming/outgoing connection`` record). A remote collector's copy keeps
+both directions: its own prefix (receive time, ``User.Info``, host) is taken off each record, also
+where a web copy joined a message's records on one line. Every other record is a ``log`` event; its ``event`` key is one of:
 
 ==========================  ===============================================================
 ``call-incoming``           ``call N: incoming [encrypted] SIP call from ... to local URI ...``
@@ -50,6 +53,9 @@ SYSLOG_RECORD = re.compile(
 JOINED_RECORD = re.compile(rf"(?<=\S) (?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
 # A remote collector's own prefix: `2016-06-07 03:18:14   User.Info  acanosrv03   Jun  7 ...`
 COLLECTOR_PREFIX = re.compile(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+(?={_MON} )")
+# Where a scraped copy of a collector's file joined its records: before each collector prefix.
+JOINED_COLLECTED = re.compile(
+    rf"(?<=\S) (?=\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+{_MON} {{1,2}}\d)")
 CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
 # WebAdmin event log: `2017-04-15<TAB>10:34:56.536<TAB>Warning<TAB>call 7: ICE failure 4 (...)`
 EVENTLOG_RECORD = re.compile(
@@ -58,9 +64,12 @@ EVENTLOG_RECORD = re.compile(
 )
 JOINED_EVENTLOG = re.compile(r"(?<=\S) (?=\d{4}-\d\d-\d\d[\t ]+\d\d:\d\d:\d\d\.\d{3}[\t ])")
 
+# incoming: `from <remote>[ to <local>]`; outgoing: `to <remote>[ from <local>]` (older builds, and
+# the copies a remote collector keeps, write the outgoing form without its local address)
 TRACE_DATA = re.compile(
     r"^connection (?P<cid>\d+): (?P<dir>incoming|outgoing) SIP (?P<tr>[A-Z]+) data "
-    r"(?:from (?P<from>\S+?)|to (?P<to>\S+?) from (?P<local>\S+?)), size (?P<size>\d+):?\s*$"
+    r"(?:from (?P<from>\S+?)(?: to (?P<at>\S+?))?|to (?P<to>\S+?)(?: from (?P<local>\S+?))?),"
+    r" size (?P<size>\d+):?\s*$"
 )
 TRACE_CONN_OPEN = re.compile(
     r"^connection (?P<cid>\d+): is (?P<dir>incoming|outgoing) (?:secure )?connection "
@@ -163,6 +172,14 @@ def _split_records(line: str, pattern: re.Pattern) -> list[str]:
     return [line]
 
 
+def _records(physical: str) -> list[str]:
+    """The syslog records of one physical line, a remote collector's prefixes taken off."""
+    out: list[str] = []
+    for piece in _split_records(physical, JOINED_COLLECTED):
+        out.extend(_split_records(COLLECTOR_PREFIX.sub("", piece), JOINED_RECORD))
+    return out
+
+
 class _Reader(LineReader):
     def __init__(self, ctx: ParseContext):
         super().__init__(ctx)
@@ -174,7 +191,7 @@ class _Reader(LineReader):
     def line(self, pos: int, physical: str) -> Iterator[dict]:
         if not physical.strip():
             return
-        for line in _split_records(COLLECTOR_PREFIX.sub("", physical), JOINED_RECORD):
+        for line in _records(physical):
             m = SYSLOG_RECORD.match(line)
             if m:
                 yield from self._syslog_record(m, line, pos)
@@ -236,10 +253,11 @@ class _Reader(LineReader):
         if d:
             yield from self.flush(host)
             cid = d.group("cid")
+            local = self.local_of.get((host, cid), "")
             if d.group("dir") == "incoming":
-                src, dst, direction = d.group("from"), self.local_of.get((host, cid), ""), "in"
+                src, dst, direction = d.group("from"), d.group("at") or local, "in"
             else:
-                src, dst, direction = d.group("local"), d.group("to"), "out"
+                src, dst, direction = d.group("local") or local, d.group("to"), "out"
             self.pending[host] = _Trace(pos=lineno, ts=ts, host=host, direction=direction,
                                         transport=d.group("tr"), src=src, dst=dst)
             return

@@ -16,7 +16,10 @@ Events (``source`` = ``expressway``):
 * ``proto=sip``: one per SIP message. The ``network.sip`` INFO summary and the DEBUG record with its
   `` SIPMSG:`` block share a ``Msg-Hash`` and make one event (time and ``pos`` of the first of the
   two, fields from the full message when there is one, else from the INFO ``Detail``). Records of
-  the ``b2bua`` program are separate legs and never merge with ``tvcs`` records.
+  the ``b2bua`` program are separate legs and never merge with ``tvcs`` records, nor do records of
+  two cluster peers logged into one file. The block is read with or without its `` |`` marks
+  (copies of logs often lose them): then the message starts at the first SIP start line after
+  ``SIPMSG:`` and runs to the end of the record.
   ``direction`` from ``Action`` (Received -> in, Sent -> out); ``src``/``dst`` from ``Src-``/
   ``Dst-``/``Local-`` ip and port.
 * ``proto=log`` with these ``event`` keys:
@@ -37,8 +40,14 @@ Events (``source`` = ``expressway``):
     with the ``Detail`` as summary.
   - ``network.tcp`` connection records: ``tcp-connecting``, ``tcp-connection-established``,
     ``tcp-connection-closed`` (the ``Detail`` in lower case with hyphens), ``reason`` from ``Reason``.
+  - cluster, replication and alarm-manager records, one event each: ``cluster``
+    (``developer.clusterdb.*``, ``developer.cdbtable.*``, often written without a program tag),
+    ``replication`` (``developer.replication*`` or the ``replication`` program) and ``alarm``
+    (``developer.diagnostics.alarm*``); ``summary`` is ``<Module> <Level> <Detail>``, ``reason``
+    the ``Detail``.
 
-Other records (developer.*, licensemanager, H.323, ...) are read past without events or warnings.
+Other records (other developer.*, licensemanager, H.323, ...) are read past without events or
+warnings.
 """
 from __future__ import annotations
 
@@ -282,6 +291,10 @@ class _State:
             self._tcp(rec, fields, base)
         elif not module and "Event" in fields:
             self._event_log(rec, fields, base)
+        else:
+            key = _housekeeping_key(module, rec.program)
+            if key:
+                self._housekeeping(rec, fields, base, key)
 
     def _sip(self, rec: _Record, f: dict, base: dict) -> None:
         action = f.get("Action", "")
@@ -319,7 +332,7 @@ class _State:
         event = dict(base, direction=direction, src=src, dst=dst, **fields)
         if event.get("method") == "INVITE" and event.get("status") is None and direction == "in":
             self._remember_invite(src, event.get("call_id", ""))
-        key = (rec.program, msg_hash) if msg_hash else None
+        key = (rec.host, rec.program, msg_hash) if msg_hash else None
         if key is not None:
             slot = self.pending.get(key)
             if slot is not None and kind not in slot.kinds:
@@ -376,6 +389,14 @@ class _State:
                      summary=" ".join(parts), raw=_raw(rec))
         self._emit(event)
 
+    def _housekeeping(self, rec: _Record, f: dict, base: dict, key: str) -> None:
+        """One cluster, replication or alarm-manager record: one event."""
+        detail = f.get("Detail", "") or _free_text(rec.body)
+        module, level = f.get("Module", "") or rec.program, f.get("Level", "")
+        summary = " ".join(p for p in (module, level, detail) if p)
+        self._emit(dict(base, proto="log", event=key, direction="", reason=detail,
+                        summary=summary, raw=_raw(rec)))
+
     def _route(self, rec: _Record, f: dict, base: dict) -> None:
         m = ROUTE.search(f.get("Detail", ""))
         if not m:
@@ -419,6 +440,25 @@ def _cut(line: str) -> list[str]:
             enumerate(zip(bounds, bounds[1:]))]
 
 
+HOUSEKEEPING = (("developer.clusterdb", "cluster"), ("developer.cdbtable", "cluster"),
+                ("developer.replication", "replication"), ("developer.diagnostics.alarm", "alarm"))
+
+
+def _housekeeping_key(module: str, program: str) -> str:
+    """`cluster`, `replication` or `alarm` for the records of those families, else ""."""
+    for prefix, key in HOUSEKEEPING:
+        if module.startswith(prefix):
+            return key
+    if not module and program in ("replication", "clusterdb", "alarm"):
+        return "cluster" if program == "clusterdb" else program
+    return ""
+
+
+def _free_text(body: str) -> str:
+    """A record body without its key="value" fields (a replication note written as plain text)."""
+    return " ".join(KEY_VALUE.sub(" ", body).split()).strip(": ")
+
+
 def _transport(protocol: str) -> str:
     p = protocol.strip().upper()
     return p if p in ("UDP", "TCP", "TLS") else ""
@@ -442,7 +482,10 @@ def sipmsg_text(lines: list[str]) -> str | None:
     elif i + 1 < len(lines) and lines[i + 1].lstrip().startswith("|"):
         first, body = lines[i + 1].lstrip()[1:], lines[i + 2:]
     else:
-        return None
+        found = _unmarked_start(rest, lines[i + 1:])
+        if found is None:
+            return None
+        first, body = found
     out = [first]
     for line in body:
         if line.strip() == "|":
@@ -453,6 +496,18 @@ def sipmsg_text(lines: list[str]) -> str | None:
     return "\n".join(out) + "\n"
 
 
+def _unmarked_start(rest: str, lines: list[str]) -> tuple[str, list[str]] | None:
+    """(start line, lines after it) of a SIPMSG block copied without its ` |` marks: the start
+    line is on the SIPMSG line itself or the first line that is not blank."""
+    if rest:
+        return (rest, lines) if sip.looks_like_sip(rest) else None
+    for j, line in enumerate(lines):
+        if line.strip():
+            start = line.strip()
+            return (start, lines[j + 1:]) if sip.looks_like_sip(start) else None
+    return None
+
+
 def detail_fields(detail: str) -> dict[str, str]:
     return {k: v.strip() for k, v in DETAIL_FIELD.findall(detail)}
 
@@ -461,7 +516,7 @@ def info_fields(detail: str) -> dict | None:
     """Event columns from the INFO summary: `Receive Request Method=INVITE, CSeq=100, ...` or
     `Sending Response Code=408, Method=SERVICE, CSeq=4616, ...`."""
     d = detail_fields(detail)
-    method = d.get("Method", "").upper()
+    method = d.get("Method", "")  # a token, as sent
     if not method:
         return None
     code = d.get("Code", "")

@@ -187,7 +187,7 @@ def _diagnostic(fields, base, rec) -> dict:
     raw = "\n".join(rec.lines)
     return dict(base, proto="log", event="diagnostic", direction="",
                 call_id=fields.get("SIP-Call-ID", ""),
-                cseq=cseq[0] if cseq else "", method=cseq[1].upper() if len(cseq) > 1 else "",
+                cseq=cseq[0] if cseq else "", method=cseq[1] if len(cseq) > 1 else "",
                 reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
 
 
