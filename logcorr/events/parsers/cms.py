@@ -47,7 +47,8 @@ SYSLOG_RECORD = re.compile(
     r"(?P<host>\S+) (?P<tag>host:server|(?:[0-9a-f]{12} )?[A-Za-z_][\w.-]*(?:\[\d+\])?):\s?(?P<body>.*)$"
 )
 # Where a scraped copy joined several records on one line: before each stamp + facility prefix.
-JOINED_RECORD = re.compile(rf"(?<=\S) (?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
+# (the space first, then the look-behind: a pattern opening on a literal is searched for fast)
+JOINED_RECORD = re.compile(rf" (?<=\S )(?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
 # A remote collector's own prefix: `2016-06-07 03:18:14   User.Info  acanosrv03   Jun  7 ...`
 COLLECTOR_PREFIX = re.compile(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+(?={_MON} )")
 CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
@@ -174,7 +175,9 @@ class _Reader(LineReader):
     def line(self, pos: int, physical: str) -> Iterator[dict]:
         if not physical.strip():
             return
-        for line in _split_records(COLLECTOR_PREFIX.sub("", physical), JOINED_RECORD):
+        if physical[:1].isdigit():  # a collector's prefix opens on its date
+            physical = COLLECTOR_PREFIX.sub("", physical)
+        for line in _split_records(physical, JOINED_RECORD):
             m = SYSLOG_RECORD.match(line)
             if m:
                 yield from self._syslog_record(m, line, pos)
@@ -205,12 +208,12 @@ class _Reader(LineReader):
                "direction": trace.direction, "src": trace.src, "dst": trace.dst}
 
     def _syslog_record(self, m: re.Match, line: str, lineno: int) -> Iterator[dict]:
-        ts = self.clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
-                              int(m.group("m")), int(m.group("s")), m.group("frac"))
+        mon, day, h, mi, sec, frac, host, tag, body = m.group("mon", "day", "h", "m", "s", "frac", "host",
+                                                               "tag", "body")
+        ts = self.clock.stamp(MONTHS[mon], int(day), int(h), int(mi), int(sec), frac)
         if ts is None:
             self.ctx.skip(lineno, "impossible date")
             return
-        host, tag, body = m.group("host"), m.group("tag"), m.group("body")
         level, message = "", body
         if tag == "host:server":
             b = CALL_BRIDGE_BODY.match(body)
