@@ -164,7 +164,7 @@ def show(
         fail("--hex shows the bytes as they were captured and cannot be redacted: drop --hex or --redact")
     if not positions and not call:
         fail("name a position (FILE:POS, e.g. syslog:184) or a call (--call CALL-ID)")
-    redactor = show_report.redaction(redact)
+    redactor = show_report.redaction(redact, path, tz)
     shown = show_report.show(path, positions or [], tz=tz, hex=hex_dump, redact=redactor, password=password)
     texts = shown.texts + ([show_report.call(path, call, tz=tz, hex=hex_dump, redact=redactor, password=password)] if call else [])
     if texts:
@@ -173,6 +173,25 @@ def show(
         typer.echo(f"logcorr: {error}", err=True)
     if shown.errors:
         raise typer.Exit(int(ExitCode.USAGE))
+
+
+@app.command()
+def report(
+    path: Path = typer.Argument(..., help="A bundle, folder or file, as for diagnose."),
+    html: Path = typer.Option(..., "--html", help="Where to write the HTML report: one self-contained file."),
+    rules: Optional[List[Path]] = typer.Option(None, "--rules", help="A folder of rules that add to or replace the shipped ones by id."),
+    tz: Optional[str] = TZ,
+    redact: bool = REDACT,
+) -> None:
+    """Write the diagnosis as one HTML page: verdict, findings, each call's steps, a sequence
+    diagram per presentation call, and the full message behind every arrow and piece of evidence."""
+    from . import api
+    from .report import html as html_report
+
+    d = api.diagnose(path, tz=tz, rules=rules or ())
+    if not d.read.sources:
+        fail(f"nothing readable in {path}")
+    typer.echo(f"HTML report: {html_report.write(d, path, html, tz=tz, redact=redact)}")
 
 
 @rules_app.command("list")

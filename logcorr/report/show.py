@@ -32,13 +32,23 @@ Redact = Callable[[str], str]
 INDENT = detail.INDENT
 
 
-def redaction(enabled: bool) -> Redact | None:
+def redaction(enabled: bool, path: str | Path | None = None, tz: str | None = None,
+              known: object = None) -> Redact | None:
     """The text filter of --redact (None when off); one Redactor per output, so the same value
-    keeps one pseudonym throughout it. Each text is learnt before it is replaced, so the values
-    its grammar names (SIP headers, SDP, STUN attributes) are hidden, not only the patterns."""
+    keeps one pseudonym throughout it. It first learns `known` (a diagnosis), else the events of
+    the bundle at `path`: the hosts, their names and roles, the bundle's own name, so that a host
+    named only in a member's file name (`tcpdump00_expe01...pcap`) is hidden too, and has the same
+    pseudonym as in the diagnosis redacted for sharing. Each text is then learnt before it is
+    replaced, so the values its grammar names (SIP headers, SDP, STUN attributes) are hidden."""
     if not enabled:
         return None
     redactor = Redactor()
+    if known is None and path is not None:
+        from ..events.read import read_bundle
+
+        known = read_bundle(path, tz=tz)
+    if known is not None:
+        redactor.learn(known)
 
     def text(s: str) -> str:
         redactor.learn(s)
