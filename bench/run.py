@@ -150,20 +150,26 @@ def bare_logs(paths: list[str]) -> int:
 def stages(folder: str) -> None:
     """Child process: the time of each stage of diagnose, printed as JSON."""
     sys.path.insert(0, str(REPO))
-    from logcorr import api
-    from logcorr.calls import flow
-    from logcorr.events import read as read_stage
-    from logcorr.intake.archive import Bundle, Limits
-    from logcorr.events.parsers import REGISTRY, SNIFF_BYTES, identify
-    from logcorr.report import excel, terminal
-    from logcorr.rules import evaluate, load_rules
+    from dataclasses import replace
 
-    times: dict[str, float] = {}
+    from logcorr import api
+    from logcorr import rules as rules_stage
+    from logcorr.calls import clocks as clocks_stage, flow, hosts
+    from logcorr.events import read as read_stage
+    from logcorr.events.parsers import REGISTRY, SNIFF_BYTES, identify
+    from logcorr.intake.archive import Bundle, Limits
+    from logcorr.model import Diagnosis, Verdict
+    from logcorr.report import excel, json_report, terminal
+    from logcorr.rules import load_rules
+
+    times: dict[str, tuple] = {}
+    cpu = [time.process_time()]
 
     def lap(name: str, t: float) -> float:
-        now = time.perf_counter()
+        now, c = time.perf_counter(), time.process_time()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        times[name] = (round(now - t, 2), peak)
+        times[name] = (round(now - t, 2), round(c - cpu[0], 2), peak)
+        cpu[0] = c
         return now
 
     t = time.perf_counter()
@@ -182,20 +188,18 @@ def stages(folder: str) -> None:
     t = time.perf_counter()
     result = api.read(folder)
     t = lap("read (all files, as diagnose does: parse in parallel, to_frame, sort)", t)
-    clocks = api.align(result)
+    source_clocks, events = clocks_stage.aligned(result.events)
     t = lap("align clocks", t)
-    events = result.events
     calls = flow.build(events)
     t = lap("calls", t)
-    public = [api._call_json(flow.public(c)) for c in calls]
-    findings = evaluate(ruleset, events.assign(ts=events["ts_aligned"]), public)
+    findings = rules_stage.apply(ruleset, events, calls)
     t = lap("rules", t)
     flow.attribute(findings, calls)
-    roles = api.hosts.roles(events)
-    t = lap("attribute + roles", t)
-    d = api.Diagnosis(read=result, calls=calls, clocks=[c.to_dict() for c in clocks], findings=findings,
-                      rules=ruleset, roles=roles)
-    json.dumps(d.to_json(), ensure_ascii=False)
+    survey = hosts.survey(events)
+    t = lap("attribute + hosts", t)
+    d = Diagnosis(read=replace(result, events=events), clocks=source_clocks, hosts=survey, calls=calls,
+                  findings=findings, rules=ruleset, verdict=Verdict.of(calls, findings))
+    json_report.render(d)
     t = lap("JSON", t)
     terminal.render(d)
     t = lap("terminal", t)
@@ -352,9 +356,9 @@ def main() -> None:
         if args.stages and r.rc == 0:
             doc = json.loads(r.out)
             print(f"\nstages ({doc['events']:,} events, {doc['calls']} calls, {doc['findings']} findings):")
-            print(f"  {'stage':<72} {'s':>7} {'peak RSS MiB':>13}")
-            for stage, (secs, peak) in doc["times"].items():
-                print(f"  {stage:<72} {secs:7.2f} {peak:13}")
+            print(f"  {'stage':<72} {'wall s':>7} {'CPU s':>7} {'peak RSS MiB':>13}")
+            for stage, (secs, cpu, peak) in doc["times"].items():
+                print(f"  {stage:<72} {secs:7.2f} {cpu:7.2f} {peak:13}")
     finally:
         if not args.keep and not existed:
             shutil.rmtree(folder, ignore_errors=True)

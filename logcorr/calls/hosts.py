@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
 import pandas as pd
 
 from ..events.parsers import ROLES
@@ -105,22 +106,22 @@ def _configured(conf: pd.DataFrame, vote, names) -> None:
 def _logging_hosts_by_sip(sip, vote, names) -> None:
     """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
     through the messages it sent: the next hop logged them as received from its address."""
-    keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])
+    keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])[
+        ["source", "host", "direction", "src", "dst", "key"]].reset_index(drop=True)
     received = keyed[(keyed["direction"] == "in") & keyed["src"].str.match(r"^[\d.]+:")]
-    by_key = received.groupby("key")
-    for (source, host), g in keyed[keyed["direction"] == "out"].groupby(["source", "host"]):
-        if not host or any(n == host for n in names.values()):
+    sent = keyed[(keyed["direction"] == "out") & (keyed["host"] != "")]
+    # each message sent beside each record of it received, in the order they were logged
+    pairs = sent.reset_index().merge(received[["key", "host", "src"]].reset_index(), on="key",
+                                     suffixes=("", "_rx")).sort_values(["index", "index_rx"], kind="stable")
+    box = [_same_box(d, h) for d, h in zip(pairs["dst"], pairs["host_rx"])]
+    pairs = pairs[(pairs["host_rx"] != pairs["host"]).to_numpy() & np.array(box, dtype=bool)]
+    for (source, host), g in pairs.groupby(["source", "host"]):
+        if any(n == host for n in names.values()):
             continue
-        seen = Counter()
-        for r in g.itertuples():
-            if r.key in by_key.groups:
-                for other in by_key.get_group(r.key).itertuples():
-                    if other.host != host and _same_box(r.dst, other.host):
-                        seen[ip_of(other.src)] += 1
-        if seen:
-            ip, _ = seen.most_common(1)[0]
-            vote(ip, ROLES.get(source, "host"), 3)
-            names.setdefault(ip, host)
+        seen = Counter(map(ip_of, g["src_rx"]))
+        ip, _ = seen.most_common(1)[0]
+        vote(ip, ROLES.get(source, "host"), 3)
+        names.setdefault(ip, host)
 
 
 def _same_box(address: str, host: str) -> bool:

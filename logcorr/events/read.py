@@ -22,13 +22,14 @@ PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this pr
 Progress = Callable[[int, int, int, int], None]
 
 
-def parse_file(job: tuple) -> tuple[list[dict], dict]:
-    """Parse one file with the registry's parser number `index`: its events and what it said."""
+def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
+    """Parse one file with the registry's parser number `index`: its event table and what it said.
+    The table is built where the file is parsed: a worker sends back typed columns, not dicts."""
     index, path, name, tzinfo, tz_assumed, ref = job
     ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     with open(path, "rb") as fh:
-        records = list(REGISTRY[index].parse(fh, ctx))
-    return records, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
+        table = schema.to_frame(REGISTRY[index].parse(fh, ctx))
+    return table, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 
 
@@ -78,24 +79,24 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     # time; when the other sources say another year or month, it is read again with theirs.
     jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime) for m, p in chosen]
     results = list(_run(jobs, [m.size for m, _ in chosen], progress))
-    stamps = [r["ts"] for (m, p), (recs, _) in zip(chosen, results) if not p.yearless
-              for r in recs if r.get("ts") is not None]
-    latest = pd.Timestamp(max(stamps)).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
+    stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
+    stamps = [s for s in stamps if not pd.isna(s)]
+    latest = max(stamps).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
     for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
         mtime = member.mtime
         if parser.yearless and latest is not None and \
                 (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
             results[i] = parse_file(job[:-1] + (latest,))
-    records: list[dict] = []
+    tables: list[pd.DataFrame] = []
     sources: list[SourceReport] = []
     notes: list[str] = []
     for (member, parser), (recs, facts) in zip(chosen, results):
-        records.extend(recs)
+        tables.append(recs)
         sources.append(SourceReport(file=member.name, kind=parser.name, events=len(recs),
                                     skipped=facts["skipped"], skip_reasons=facts["skip_reasons"],
                                     warnings=facts["warnings"],
                                     warning_count=facts["warning_count"]))
         notes.extend(n for n in facts["notes"] if n not in notes)
-    events = schema.to_frame(records)
+    events = schema.concat(tables)
     events = events.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
     return ReadResult(input=label, events=events, sources=sources, skipped=skipped, notes=notes)

@@ -73,6 +73,8 @@ COLUMNS: tuple[Column, ...] = (
 NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 STR_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "str")
+# few values over many rows: each value held once, shared by the rows (and pickled once)
+FEW_VALUED = ("source", "host", "file", "proto", "event", "direction", "transport", "method")
 
 
 def empty_frame() -> pd.DataFrame:
@@ -81,13 +83,20 @@ def empty_frame() -> pd.DataFrame:
 
 def to_frame(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
     """Build the event table from dicts; unknown keys are an error, missing ones become empty."""
-    records = list(records)
-    for rec in records:
-        extra = set(rec) - BY_NAME.keys()
-        if extra:
-            raise ValueError(f"event has columns outside the schema: {sorted(extra)}")
-    data = {name: [rec.get(name) for rec in records] for name in NAMES}
-    return coerce(pd.DataFrame(data, columns=list(NAMES)))
+    data: dict[str, list] = {name: [] for name in NAMES}
+    n = 0
+    for rec in records:  # streamed into the columns: no list of dicts is kept
+        if not rec.keys() <= BY_NAME.keys():
+            raise ValueError(f"event has columns outside the schema: {sorted(set(rec) - BY_NAME.keys())}")
+        for name, column in data.items():
+            column.append(rec.get(name))
+        n += 1
+    return coerce(pd.DataFrame(data, columns=list(NAMES), index=pd.RangeIndex(n)))
+
+
+def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of several files as one."""
+    return pd.concat(tables, ignore_index=True) if tables else empty_frame()
 
 
 def coerce(df: pd.DataFrame) -> pd.DataFrame:
@@ -107,6 +116,9 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
             s = s.map(str)
             if col.name == "raw":
                 s = s.str.slice(0, RAW_LIMIT)
+            if col.name in FEW_VALUED:
+                once: dict[str, str] = {}
+                s = s.map(lambda v: once.setdefault(v, v))
             out[col.name] = s.astype(object)
     return out
 

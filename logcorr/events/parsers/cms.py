@@ -50,7 +50,8 @@ SYSLOG_RECORD = re.compile(
     r"(?P<host>\S+) (?P<tag>host:server|(?:[0-9a-f]{12} )?[A-Za-z_][\w.-]*(?:\[\d+\])?):\s?(?P<body>.*)$"
 )
 # Where a scraped copy joined several records on one line: before each stamp + facility prefix.
-JOINED_RECORD = re.compile(rf"(?<=\S) (?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
+# (the space first, then the look-behind: a pattern opening on a literal is searched for fast)
+JOINED_RECORD = re.compile(rf" (?<=\S )(?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z0-9]+\.[A-Za-z]+ )")
 # A remote collector's own prefix: `2016-06-07 03:18:14   User.Info  acanosrv03   Jun  7 ...`
 COLLECTOR_PREFIX = re.compile(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+(?={_MON} )")
 # Where a scraped copy of a collector's file joined its records: before each collector prefix.
@@ -222,12 +223,12 @@ class _Reader(LineReader):
                "direction": trace.direction, "src": trace.src, "dst": trace.dst}
 
     def _syslog_record(self, m: re.Match, line: str, lineno: int) -> Iterator[dict]:
-        ts = self.clock.stamp(MONTHS[m.group("mon")], int(m.group("day")), int(m.group("h")),
-                              int(m.group("m")), int(m.group("s")), m.group("frac"))
+        mon, day, h, mi, sec, frac, host, tag, body = m.group("mon", "day", "h", "m", "s", "frac", "host",
+                                                               "tag", "body")
+        ts = self.clock.stamp(MONTHS[mon], int(day), int(h), int(mi), int(sec), frac)
         if ts is None:
             self.ctx.skip(lineno, "impossible date")
             return
-        host, tag, body = m.group("host"), m.group("tag"), m.group("body")
         level, message = "", body
         if tag == "host:server":
             b = CALL_BRIDGE_BODY.match(body)
