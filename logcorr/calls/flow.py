@@ -13,6 +13,8 @@ the SDP facts (candidates, ICE ufrags) and the Ms-Conversation-ID are columns th
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 from ..events import sip
@@ -67,44 +69,57 @@ def build(events: pd.DataFrame) -> list[Call]:
     events = events[events["ts_aligned"].notna()].sort_values("ts_aligned", kind="stable")
     sip_rows = _records(events[(events["proto"] == "sip") & (events["call_id"] != "")])
     stun = _Wire(_records(events[events["proto"] == "stun"]))
-    captured = events[events["source"] == "pcap"]
-    capture_ips = {ip_of(a) for a in pd.concat([captured["src"], captured["dst"]]).unique() if a}
-    # an Expressway's own addresses: where the TURN server may be
-    expe = events[(events["source"] == "expressway") & (events["proto"] == "sip")]
-    turn_ips = {ip_of(a) for a in expe["dst"].where(expe["direction"] == "in", expe["src"]) if a}
+    capture_ips, turn_ips = _capture_ips(events), _turn_ips(events)
     dialogs: dict[str, list[Row]] = {}
     for r in sip_rows:
         dialogs.setdefault(r["call_id"], []).append(r)
+    calls = [_call(call_id, g, stun, capture_ips, turn_ips) for call_id, g in dialogs.items()
+             if any(r["event"] == "INVITE" for r in g)]
+    _relate(calls)
+    return sorted(calls, key=lambda c: (c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
+
+
+def _capture_ips(events: pd.DataFrame) -> set[str]:
+    captured = events[events["source"] == "pcap"]
+    return {ip_of(a) for a in pd.concat([captured["src"], captured["dst"]]).unique() if a}
+
+
+def _turn_ips(events: pd.DataFrame) -> set[str]:
+    """An Expressway's own addresses: where the TURN server may be."""
+    expe = events[(events["source"] == "expressway") & (events["proto"] == "sip")]
+    return {ip_of(a) for a in expe["dst"].where(expe["direction"] == "in", expe["src"]) if a}
+
+
+def _call(call_id: str, g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> Call:
+    """One INVITE dialog; a presentation call gets its steps and verdict."""
+    invites = [r for r in g if r["event"] == "INVITE"]
+    call = Call(
+        call_id=call_id,
+        media=next((r["sdp_media"] for r in invites if r["sdp_media"]), ""),
+        start=min(r["ts_aligned"] for r in g),
+        sources=sorted({r["source"] for r in g}),
+        conversation_id=next((r["conversation_id"] for r in invites if r["conversation_id"]), ""),
+        summary=_dialog_summary(g, invites),
+        allocations=_allocations(g, stun),
+        event_keys={(r["file"], r["pos"]) for r in g},
+    )
+    if call.presentation:
+        steps, linked = _flow(g, stun, capture_ips, turn_ips)
+        call.steps = steps
+        call.stage, call.summary = _verdict(steps)
+        call.event_keys |= linked
+    return call
+
+
+def _relate(calls: list[Call]) -> None:
+    """Calls of one conversation (Ms-Conversation-ID) name each other."""
     conversations: dict[str, set[str]] = {}
-    calls: list[Call] = []
-    for call_id, g in dialogs.items():
-        invites = [r for r in g if r["event"] == "INVITE"]
-        if not invites:
-            continue
-        media = next((r["sdp_media"] for r in invites if r["sdp_media"]), "")
-        conv = next((r["conversation_id"] for r in invites if r["conversation_id"]), "")
-        if conv:
-            conversations.setdefault(conv, set()).add(call_id)
-        call = Call(
-            call_id=call_id,
-            media=media,
-            start=min(r["ts_aligned"] for r in g),
-            sources=sorted({r["source"] for r in g}),
-            conversation_id=conv,
-            summary=_dialog_summary(g, invites),
-            allocations=_allocations(g, stun),
-            event_keys={(r["file"], r["pos"]) for r in g},
-        )
-        if call.presentation:
-            steps, linked = _flow(g, stun, capture_ips, turn_ips)
-            call.steps = steps
-            call.stage, call.summary = _verdict(steps)
-            call.event_keys |= linked
-        calls.append(call)
+    for call in calls:
+        if call.conversation_id:
+            conversations.setdefault(call.conversation_id, set()).add(call.call_id)
     for call in calls:
         conv = call.conversation_id
         call.related = sorted(conversations.get(conv, set()) - {call.call_id}) if conv else []
-    return sorted(calls, key=lambda c: (c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
 
 
 def _status(r: Row) -> int:
@@ -139,72 +154,250 @@ def _ev(rows: list[Row]) -> list[Evidence]:
     return [Evidence(file=r["file"], pos=int(r["pos"]), summary=r["summary"]) for r in rows[:MAX_EVIDENCE]]
 
 
-def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> tuple[list[Step], set]:
-    steps = {name: Step(name) for name in FLOW_STEPS}
-    linked: set = set()
+@dataclass
+class _Flow:
+    """One presentation call being followed: its dialog, the wire, the steps so far and what they found."""
 
-    def link(rows: list[Row]) -> None:
+    g: list[Row]
+    stun: _Wire
+    steps: dict[str, Step] = field(default_factory=lambda: {name: Step(name) for name in FLOW_STEPS})
+    linked: set = field(default_factory=set)
+    share_invites: list[Row] = field(default_factory=list)
+    cseq0: str = ""
+    t0: pd.Timestamp | None = None
+    answers: list[Row] = field(default_factory=list)  # the share INVITE's 2xx
+    answer: list[Row] = field(default_factory=list)  # those of them with relay candidates, CMS's first
+    offered: set[str] = field(default_factory=set)  # relayed addresses the answer offers
+    cms_ips: set[str] = field(default_factory=set)
+    client: str = ""  # the TURN control connection
+    server: str = ""
+    on_ctrl: list[Row] = field(default_factory=list)
+    attempt: Row | None = None
+    bind: Row | None = None
+
+    def link(self, rows: list[Row]) -> None:
         """These events belong to the call (findings citing them are the call's)."""
-        linked.update((r["file"], r["pos"]) for r in rows)
+        self.linked.update((r["file"], r["pos"]) for r in rows)
 
-    def seen(name: str, rows: list[Row], note: str = "") -> None:
-        s = steps[name]
+    def seen(self, name: str, rows: list[Row], note: str = "") -> None:
+        s = self.steps[name]
         s.state, s.ts, s.evidence, s.note = "seen", min(r["ts_aligned"] for r in rows), _ev(rows), note
-        link(rows)
+        self.link(rows)
 
-    share_invites = [r for r in g if r["event"] == "INVITE" and "applicationsharing" in r["sdp_media"]]
-    first_invite = share_invites[0]
-    cseq0 = first_invite["cseq"]
+    def explain(self, name: str, note: str, rows: list[Row]) -> None:
+        """A step not seen, with what was seen instead."""
+        self.steps[name].note = note
+        self.steps[name].evidence = _ev(rows)
+
+    def ctrl(self, event: str, **match) -> list[Row]:
+        """Events of one type on the TURN control connection."""
+        return [r for r in self.on_ctrl if r["event"] == event and all(r[k] == v for k, v in match.items())]
+
+
+def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> tuple[list[Step], set]:
+    fl = _Flow(g, stun)
+    # the TURN steps follow CMS's answer (its relay candidates), so the signalling comes first
+    for name in ("invite", "answer-relay", "ack"):
+        STEP_FINDERS[name](fl)
+    fl.cms_ips = _cms_ips(fl)
+    why = _unobservable(fl, capture_ips, turn_ips)
+    if why:
+        for name in TURN_STEPS:
+            fl.steps[name].state, fl.steps[name].note = "not observable", why
+    elif _control_connection(fl):
+        for name in (n for n in FLOW_STEPS if n in TURN_STEPS):
+            if STEP_FINDERS[name](fl) is False:  # a later step needs what this one did not find
+                break
+    STEP_FINDERS["reinvite"](fl)
+    return [fl.steps[n] for n in FLOW_STEPS], fl.linked
+
+
+def _invite(fl: _Flow) -> None:
+    fl.share_invites = [r for r in fl.g if r["event"] == "INVITE" and "applicationsharing" in r["sdp_media"]]
+    first_invite = fl.share_invites[0]
+    fl.cseq0, fl.t0 = first_invite["cseq"], first_invite["ts_aligned"]
     # CMS's own record of the INVITE first: step 1 is the INVITE reaching CMS
-    seen("invite", sorted((r for r in share_invites if r["cseq"] == cseq0), key=lambda r: r["source"] != "cms"))
-    t0 = first_invite["ts_aligned"]
+    fl.seen("invite", sorted((r for r in fl.share_invites if r["cseq"] == fl.cseq0),
+                             key=lambda r: r["source"] != "cms"))
 
-    this_invite = [r for r in g if r["method"] == "INVITE" and r["cseq"] == cseq0]
-    answers = [r for r in this_invite if 200 <= _status(r) <= 299]
-    relay_answers = [r for r in answers if r["relay_candidates"]]
+
+def _answer_relay(fl: _Flow) -> None:
+    this_invite = [r for r in fl.g if r["method"] == "INVITE" and r["cseq"] == fl.cseq0]
+    fl.answers = [r for r in this_invite if 200 <= _status(r) <= 299]
+    relay_answers = [r for r in fl.answers if r["relay_candidates"]]
     cms_answers = [r for r in relay_answers if r["source"] == "cms" and r["direction"] == "out"]
-    answer = cms_answers or relay_answers
-    offered: set[str] = set()
-    for r in answer:
-        offered |= _relay_addresses(r["relay_candidates"])
-    if answer:
-        seen("answer-relay", answer, note="relay " + ", ".join(sorted(offered)))
-    elif answers:
-        steps["answer-relay"].note = "the 200 OK offers no typ relay candidate"
+    fl.answer = cms_answers or relay_answers
+    for r in fl.answer:
+        fl.offered |= _relay_addresses(r["relay_candidates"])
+    if fl.answer:
+        fl.seen("answer-relay", fl.answer, note="relay " + ", ".join(sorted(fl.offered)))
+    elif fl.answers:
+        fl.steps["answer-relay"].note = "the 200 OK offers no typ relay candidate"
     else:
-        refused = [r for r in this_invite if _status(r) >= 300]
-        if refused:
-            r = refused[0]
-            diag = f" ({r['ms_diagnostics']})" if r["ms_diagnostics"] else ""
-            steps["answer-relay"].note = f"the share INVITE was refused: {_status(r)} {r['reason']}{diag}"
-            steps["answer-relay"].evidence = _ev(refused)
-    acks = [r for r in g if r["event"] == "ACK" and r["cseq"] == cseq0]
-    if acks and answers:
-        seen("ack", acks)
+        _refused_invite(fl, [r for r in this_invite if _status(r) >= 300])
 
-    # CMS's addresses: what its answer came from, the raddr of its relay candidates
-    cms_ips = {ip_of(r["src"]) for r in g if r["source"] == "cms" and r["direction"] == "out"}
-    for r in answer[:1]:
+
+def _refused_invite(fl: _Flow, refused: list[Row]) -> None:
+    if refused:
+        r = refused[0]
+        diag = f" ({r['ms_diagnostics']})" if r["ms_diagnostics"] else ""
+        fl.explain("answer-relay", f"the share INVITE was refused: {_status(r)} {r['reason']}{diag}", refused)
+
+
+def _ack(fl: _Flow) -> None:
+    acks = [r for r in fl.g if r["event"] == "ACK" and r["cseq"] == fl.cseq0]
+    if acks and fl.answers:
+        fl.seen("ack", acks)
+
+
+def _cms_ips(fl: _Flow) -> set[str]:
+    """CMS's addresses: what its answer came from, the raddr of its relay candidates."""
+    cms_ips = {ip_of(r["src"]) for r in fl.g if r["source"] == "cms" and r["direction"] == "out"}
+    for r in fl.answer[:1]:
         cms_ips |= {c.raddr for c in sip.read_candidates(r["candidates"]) if c.typ == "relay"}
     cms_ips.discard("")
+    return cms_ips
 
-    # TURN steps can only be seen in a capture that holds CMS's or its TURN server's traffic
-    turn_side = cms_ips | turn_ips | {ip_of(a) for a in offered}
-    turn_side |= {ip_of(r["dst"]) for r in stun.event("Allocate Request") if ip_of(r["src"]) in cms_ips}
-    if not capture_ips or (turn_side and not capture_ips & turn_side):
-        why = ("no capture in the bundle" if not capture_ips
-               else "the capture holds no traffic of CMS or of its TURN server")
-        for name in TURN_STEPS:
-            steps[name].state, steps[name].note = "not observable", why
+
+def _unobservable(fl: _Flow, capture_ips: set[str], turn_ips: set[str]) -> str:
+    """Why the TURN steps cannot be seen ("" if they can): that needs a capture of CMS's or its
+    TURN server's traffic."""
+    turn_side = fl.cms_ips | turn_ips | {ip_of(a) for a in fl.offered}
+    turn_side |= {ip_of(r["dst"]) for r in fl.stun.event("Allocate Request") if ip_of(r["src"]) in fl.cms_ips}
+    if not capture_ips:
+        return "no capture in the bundle"
+    if turn_side and not capture_ips & turn_side:
+        return "the capture holds no traffic of CMS or of its TURN server"
+    return ""
+
+
+def _control_connection(fl: _Flow) -> bool:
+    """CMS's TCP connection to the TURN server that made this call's allocation; False if none."""
+    lo, hi = fl.t0 - pd.Timedelta(seconds=2), fl.t0 + ALLOCATION_WINDOW
+    succ = [r for r in fl.stun.event("Allocate Success Response") if lo <= r["ts_aligned"] <= hi]
+    chosen = [r for r in succ if r["relayed"] in fl.offered]
+    if not chosen and fl.cms_ips:
+        chosen = [r for r in succ if ip_of(r["dst"]) in fl.cms_ips]
+    if chosen:
+        fl.client, fl.server = chosen[0]["dst"], chosen[0]["src"]
     else:
-        _turn_steps(steps, seen, link, stun, t0, offered, cms_ips, g)
-    after = steps["ice-checks"].ts or steps["answer-relay"].ts or t0
-    reinvites = [r for r in g if r["event"] == "INVITE" and _num(r["cseq"]) > _num(cseq0)
+        reqs = [r for r in fl.stun.event("Allocate Request") if lo <= r["ts_aligned"] <= hi
+                and (not fl.cms_ips or ip_of(r["src"]) in fl.cms_ips)]
+        if not reqs:
+            return False
+        fl.client, fl.server = reqs[0]["src"], reqs[0]["dst"]
+    fl.on_ctrl = fl.stun.between(fl.client, fl.server)
+    fl.link(fl.on_ctrl)
+    return True
+
+
+def _allocate(fl: _Flow) -> None:
+    a_reqs = fl.ctrl("Allocate Request")
+    if a_reqs:
+        fl.seen("allocate", a_reqs[:1], note=f"from {fl.client} to {fl.server}")
+
+
+def _allocate_challenge(fl: _Flow) -> None:
+    chal = fl.ctrl("Allocate Error Response", error_code=401)
+    if chal:
+        fl.seen("allocate-challenge", chal[:1])
+
+
+def _signed_allocates(fl: _Flow) -> list[Row]:
+    return [r for r in fl.ctrl("Allocate Request") if r["username"]]
+
+
+def _allocate_auth(fl: _Flow) -> None:
+    auth = _signed_allocates(fl)
+    if auth:
+        fl.seen("allocate-auth", auth[:1])
+
+
+def _allocate_success(fl: _Flow) -> None:
+    ok = fl.ctrl("Allocate Success Response")
+    if ok:
+        fl.seen("allocate-success", ok[:1], note=f"relayed {ok[0]['relayed']}")
+        return
+    signed = {r["txn_id"] for r in _signed_allocates(fl)}
+    refused = [r for r in fl.ctrl("Allocate Error Response") if r["txn_id"] in signed]
+    if refused:
+        fl.explain("allocate-success", "the signed Allocate was answered " + _stun_error(refused[0]), refused)
+
+
+def _refresh(fl: _Flow) -> None:
+    ref_req, ref_ok = fl.ctrl("Refresh Request"), fl.ctrl("Refresh Success Response")
+    if ref_req and ref_ok:
+        fl.seen("refresh", ref_req[:1] + ref_ok[:1])
+
+
+def _connection_attempt(fl: _Flow) -> bool:
+    attempts = fl.ctrl("ConnectionAttempt Indication", src=fl.server)
+    if not attempts:
+        return False
+    peers = _sdp_addresses(fl.g)
+    fl.attempt = attempt = next((r for r in attempts if ip_of(r["peer"]) in peers), attempts[0])
+    cid = attempt["connection_id"]
+    fl.seen("connection-attempt", [attempt],
+            note=f"from {attempt['peer']}" + (f", CONNECTION-ID {int(cid):#x}" if cid is not None else ""))
+    return True
+
+
+def _connection_bind(fl: _Flow) -> bool:
+    binds = [r for r in fl.stun.event("ConnectionBind Request")
+             if r["connection_id"] == fl.attempt["connection_id"]]
+    if not binds:
+        return False
+    fl.bind = bind = binds[0]
+    fl.link(binds)
+    new_conn = bind["src"] != fl.client
+    fl.seen("connection-bind", binds[:1],
+            note="on a new TCP connection " + bind["src"] if new_conn
+            else "on the control connection (RFC 6062 wants a new one)")
+    return True
+
+
+def _connection_bind_success(fl: _Flow) -> bool:
+    txn = fl.bind["txn_id"]
+    bound = [r for r in fl.stun.event("ConnectionBind Success Response") if r["txn_id"] == txn]
+    if bound:
+        fl.seen("connection-bind-success", bound[:1])
+        return True
+    refused = [r for r in fl.stun.event("ConnectionBind Error Response") if r["txn_id"] == txn]
+    if refused:
+        fl.explain("connection-bind-success", "the ConnectionBind was answered " + _stun_error(refused[0]), refused)
+        fl.link(refused)
+    return False
+
+
+CHECKS = ("Binding Request", "Binding Success Response")
+
+
+def _ice_checks(fl: _Flow) -> None:
+    """Checks both ways on the bound connection to the TURN server, else on the relay to the peer."""
+    relay = next(iter(sorted(fl.offered)), "")
+    for a, b in ((fl.bind["src"], fl.server), (relay, fl.attempt["peer"])):
+        leg = [r for r in fl.stun.between(a, b) if r["event"] in CHECKS] if a and b else []
+        if not leg:
+            continue
+        fl.link(leg)
+        have = {(r["event"], r["src"] == a) for r in leg}
+        names = _username_note(leg, fl.g)
+        if {(e, d) for e in CHECKS for d in (True, False)} <= have:
+            fl.seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}{names}")
+            return
+        one_way = ", ".join(sorted(f"{e} {'->' if d else '<-'}" for e, d in have))
+        fl.explain("ice-checks", f"checks between {a} and {b} in one direction only: {one_way}{names}", leg)
+    if not fl.steps["ice-checks"].note:
+        fl.steps["ice-checks"].note = "no ICE check crossed the bound connection"
+
+
+def _reinvite(fl: _Flow) -> None:
+    after = fl.steps["ice-checks"].ts or fl.steps["answer-relay"].ts or fl.t0
+    reinvites = [r for r in fl.g if r["event"] == "INVITE" and _num(r["cseq"]) > _num(fl.cseq0)
                  and r["ts_aligned"] >= after]
     if reinvites:
         first_cseq = reinvites[0]["cseq"]
-        seen("reinvite", [r for r in reinvites if r["cseq"] == first_cseq])
-    return [steps[n] for n in FLOW_STEPS], linked
+        fl.seen("reinvite", [r for r in reinvites if r["cseq"] == first_cseq])
 
 
 def _num(value: str) -> int:
@@ -212,91 +405,23 @@ def _num(value: str) -> int:
     return -1 if number is None else number
 
 
-def _turn_steps(steps, seen, link, stun: _Wire, t0, offered, cms_ips, g) -> None:
-    lo, hi = t0 - pd.Timedelta(seconds=2), t0 + ALLOCATION_WINDOW
-    succ = [r for r in stun.event("Allocate Success Response") if lo <= r["ts_aligned"] <= hi]
-    chosen = [r for r in succ if r["relayed"] in offered]
-    if not chosen and cms_ips:
-        chosen = [r for r in succ if ip_of(r["dst"]) in cms_ips]
-    if chosen:
-        client, server = chosen[0]["dst"], chosen[0]["src"]
-    else:
-        reqs = [r for r in stun.event("Allocate Request") if lo <= r["ts_aligned"] <= hi
-                and (not cms_ips or ip_of(r["src"]) in cms_ips)]
-        if not reqs:
-            return
-        client, server = reqs[0]["src"], reqs[0]["dst"]
-    on_ctrl = stun.between(client, server)
-    link(on_ctrl)
-
-    def ctrl(event: str, **match) -> list[Row]:
-        return [r for r in on_ctrl if r["event"] == event and all(r[k] == v for k, v in match.items())]
-
-    a_reqs = ctrl("Allocate Request")
-    if a_reqs:
-        seen("allocate", a_reqs[:1], note=f"from {client} to {server}")
-    chal = ctrl("Allocate Error Response", error_code=401)
-    if chal:
-        seen("allocate-challenge", chal[:1])
-    auth = [r for r in a_reqs if r["username"]]
-    if auth:
-        seen("allocate-auth", auth[:1])
-    ok = ctrl("Allocate Success Response")
-    if ok:
-        seen("allocate-success", ok[:1], note=f"relayed {ok[0]['relayed']}")
-    else:
-        signed = {r["txn_id"] for r in auth}
-        refused = [r for r in ctrl("Allocate Error Response") if r["txn_id"] in signed]
-        if refused:
-            steps["allocate-success"].note = "the signed Allocate was answered " + _stun_error(refused[0])
-            steps["allocate-success"].evidence = _ev(refused)
-    ref_req, ref_ok = ctrl("Refresh Request"), ctrl("Refresh Success Response")
-    if ref_req and ref_ok:
-        seen("refresh", ref_req[:1] + ref_ok[:1])
-    attempts = ctrl("ConnectionAttempt Indication", src=server)
-    if not attempts:
-        return
-    peers = _sdp_addresses(g)
-    attempt = next((r for r in attempts if ip_of(r["peer"]) in peers), attempts[0])
-    cid = attempt["connection_id"]
-    seen("connection-attempt", [attempt],
-         note=f"from {attempt['peer']}" + (f", CONNECTION-ID {int(cid):#x}" if cid is not None else ""))
-    binds = [r for r in stun.event("ConnectionBind Request") if r["connection_id"] == attempt["connection_id"]]
-    if not binds:
-        return
-    bind = binds[0]
-    link(binds)
-    new_conn = bind["src"] != client
-    seen("connection-bind", binds[:1],
-         note="on a new TCP connection " + bind["src"] if new_conn else "on the control connection (RFC 6062 wants a new one)")
-    bound = [r for r in stun.event("ConnectionBind Success Response") if r["txn_id"] == bind["txn_id"]]
-    if not bound:
-        refused = [r for r in stun.event("ConnectionBind Error Response") if r["txn_id"] == bind["txn_id"]]
-        if refused:
-            steps["connection-bind-success"].note = "the ConnectionBind was answered " + _stun_error(refused[0])
-            steps["connection-bind-success"].evidence = _ev(refused)
-            link(refused)
-        return
-    seen("connection-bind-success", bound[:1])
-    relay = next(iter(sorted(offered)), "")
-    for a, b in ((bind["src"], server), (relay, attempt["peer"])):
-        if not a or not b:
-            continue
-        leg = [r for r in stun.between(a, b) if r["event"] in ("Binding Request", "Binding Success Response")]
-        if not leg:
-            continue
-        link(leg)
-        have = {(r["event"], r["src"] == a) for r in leg}
-        need = {(e, d) for e in ("Binding Request", "Binding Success Response") for d in (True, False)}
-        names = _username_note(leg, g)
-        if need <= have:
-            seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}{names}")
-            return
-        steps["ice-checks"].note = f"checks between {a} and {b} in one direction only: " + \
-            ", ".join(sorted(f"{e} {'->' if d else '<-'}" for e, d in have)) + names
-        steps["ice-checks"].evidence = _ev(leg)
-    if not steps["ice-checks"].note:
-        steps["ice-checks"].note = "no ICE check crossed the bound connection"
+# what finds each step of FLOW_STEPS; a TURN step returning False ends the TURN chain
+STEP_FINDERS = {
+    "invite": _invite,
+    "allocate": _allocate,
+    "allocate-challenge": _allocate_challenge,
+    "allocate-auth": _allocate_auth,
+    "allocate-success": _allocate_success,
+    "refresh": _refresh,
+    "answer-relay": _answer_relay,
+    "ack": _ack,
+    "connection-attempt": _connection_attempt,
+    "connection-bind": _connection_bind,
+    "connection-bind-success": _connection_bind_success,
+    "ice-checks": _ice_checks,
+    "reinvite": _reinvite,
+}
+assert tuple(STEP_FINDERS) == FLOW_STEPS
 
 
 def _stun_error(r: Row) -> str:
