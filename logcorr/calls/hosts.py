@@ -35,7 +35,7 @@ def ip_of(address: str) -> str:
 
 def survey(events: pd.DataFrame) -> list[Host]:
     """Every address the events place, with its role, its host name and a label such as
-    `CMS cms01`, `Expressway-E expe01`, `SfB Edge`."""
+    `CMS cms01`, `Expressway-E expe01`, `SfB Edge`: each signal votes, then `_decide` weighs them."""
     votes: dict[str, Counter] = {}
 
     def vote(ip: str, role: str, weight: int = 1) -> None:
@@ -44,22 +44,37 @@ def survey(events: pd.DataFrame) -> list[Host]:
 
     names: dict[str, str] = {}
     sip = events[events["proto"] == "sip"]
+    _own_addresses(sip, vote, names)
+    _configured(events[events["event"] == "xconfiguration"], vote, names)
+    _turn_roles(events[events["proto"] == "stun"], vote)
+    _sip_headers(sip, vote)
+    _logging_hosts_by_sip(sip, vote, names)
+    turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
+    return [_host(ip, _decide(ip, c, turn_servers), names.get(ip, "")) for ip, c in votes.items()]
+
+
+def _own_addresses(sip: pd.DataFrame, vote, names: dict[str, str]) -> None:
+    """A logging host's own address: where it receives, what it sends from; its role by its log."""
     for source, role in ROLES.items():
-        own = sip[sip["source"] == source]
-        for r in own.itertuples():
+        for r in sip[sip["source"] == source].itertuples():
             mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
             ip = ip_of(mine)
             if ip and ip[0].isdigit():
                 vote(ip, role, 3)
                 names.setdefault(ip, r.host)
-    _configured(events[events["event"] == "xconfiguration"], vote, names)
-    stun = events[events["proto"] == "stun"]
-    alloc = stun[stun["event"] == "Allocate Request"]
-    for r in alloc.itertuples():
+
+
+def _turn_roles(stun: pd.DataFrame, vote) -> None:
+    """Who sends Allocates, who answers them, who connects to a relay."""
+    for r in stun[stun["event"] == "Allocate Request"].itertuples():
         vote(ip_of(r.src), "TURN client", 2)
         vote(ip_of(r.dst), "TURN server", 2)
     for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
         vote(ip_of(r.peer), "TURN peer", 2)
+
+
+def _sip_headers(sip: pd.DataFrame, vote) -> None:
+    """User-Agent/Server and the Via path: the Expressway hops, the SfB client at the bottom."""
     for r in sip.itertuples():
         if r.source == "expressway" and r.direction == "in" and SFB_AGENT.search(r.user_agent):
             vote(ip_of(r.dst), "Expressway-E", 2)  # the Expressway the SfB side talks to is the edge one
@@ -69,15 +84,11 @@ def survey(events: pd.DataFrame) -> list[Host]:
             bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
             if bottom:
                 vote(bottom.group(1), "SfB client")
-    _logging_hosts_by_sip(sip, vote, names)
-    hosts = []
-    turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
-    for ip, c in votes.items():
-        kind = _decide(ip, c, turn_servers)
-        name = names.get(ip, "")
-        label = f"{kind} {name}".strip() if name and name not in kind else kind
-        hosts.append(Host(address=ip, role=CONTRACT_ROLE.get(kind, kind), name=name, label=label))
-    return hosts
+
+
+def _host(ip: str, kind: str, name: str) -> Host:
+    label = f"{kind} {name}".strip() if name and name not in kind else kind
+    return Host(address=ip, role=CONTRACT_ROLE.get(kind, kind), name=name, label=label)
 
 
 def roles(events: pd.DataFrame) -> dict[str, str]:

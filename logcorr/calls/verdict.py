@@ -134,12 +134,16 @@ def overall(calls: list[Call], findings: list[Finding]) -> Verdict:
             return Verdict(severity, f"{causes[0].rule}: {causes[0].title}")
         return Verdict.of(calls, findings)
     bad = [c for c in judged if c.verdict.state != "ok"]
-    counts = {s: sum(c.verdict.state == s for c in judged) for s in ("failed", "incomplete", "ok")}
-    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     head = bad[0] if bad else judged[0]
-    text = f"share call {head.call_id} {head.verdict.state}: {head.verdict.summary}"
-    if len(judged) > 1:
-        text = f"{len(judged)} share calls ({tally}); first {'not ok' if bad else 'ok'}: {text}"
     if bad and head.verdict.state == "failed" and severity is None:
         severity = Severity.error
-    return Verdict(severity, text)
+    return Verdict(severity, _shares_line(judged, bad, head))
+
+
+def _shares_line(judged: list[Call], bad: list[Call], head: Call) -> str:
+    text = f"share call {head.call_id} {head.verdict.state}: {head.verdict.summary}"
+    if len(judged) == 1:
+        return text
+    counts = {s: sum(c.verdict.state == s for c in judged) for s in ("failed", "incomplete", "ok")}
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return f"{len(judged)} share calls ({tally}); first {'not ok' if bad else 'ok'}: {text}"
