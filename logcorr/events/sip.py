@@ -37,6 +37,8 @@ DIAGNOSTIC_HEADERS = ("ms-diagnostics", "ms-diagnostics-public", "ms-client-diag
 TOKEN = r"[A-Za-z0-9.!%*_+`'~-]+"
 REQUEST_LINE = re.compile(r"^(" + TOKEN + r") (\S+) (SIP/\d+\.\d+)\s*$")
 STATUS_LINE = re.compile(r"^SIP/2\.0 (\d{3})(?: (.*))?$")
+# where a message starts inside a log line: a request or status line, whatever follows it
+START_LINE = re.compile(r"^(?:" + TOKEN + r" \S+ SIP/\d+\.\d+\b|SIP/2\.0 \d{3}\b)")
 VIA_TRANSPORT = re.compile(r"SIP/2\.0/([A-Za-z]+)", re.IGNORECASE)
 BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
 

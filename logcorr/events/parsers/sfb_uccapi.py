@@ -43,7 +43,6 @@ PACKET_OPEN = re.compile(
     r"\s*(\d+) bytes:?\s*$"
 )
 PACKET_CLOSE = re.compile(r"^End of (Sending Packet|Data Received)")
-SIP_START = re.compile(r"^(?:[A-Z][A-Z_-]* \S+ SIP/2\.0\b|SIP/2\.0 \d{3}\b)")
 # a stamp inside a physical line, where a web copy joined two log lines
 EMBEDDED_STAMP = re.compile(r" (?=\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{1,6} [0-9A-Fa-f]+:[0-9A-Fa-f]+ \w+\s*::)")
 
@@ -111,7 +110,7 @@ class Reader(LineReader):
         if packet is not None and not packet.lines:
             if not text:
                 return  # the empty stamped line some copies show before the message
-            if SIP_START.match(text):  # ... or the message itself, on that stamped line
+            if sip.START_LINE.match(text):  # ... or the message itself, on that stamped line
                 packet.lines.append(text)
                 return
         if packet is not None:
