@@ -78,7 +78,7 @@ COLUMNS: tuple[Column, ...] = (
 NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 STR_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "str")
-# few values over many rows: each value held once, shared by the rows (and pickled once)
+# few values over many rows: categorical (a small code per row, each value held once)
 FEW_VALUED = ("source", "host", "file", "proto", "event", "direction", "transport", "method")
 
 
@@ -117,8 +117,15 @@ def missing(df: pd.DataFrame) -> list[str]:
 
 
 def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Tables of several files as one."""
-    return pd.concat(tables, ignore_index=True) if tables else empty_frame()
+    """Tables of several files as one (the few-valued columns stay categorical)."""
+    if not tables:
+        return empty_frame()
+    for name in FEW_VALUED:
+        if all(name in t.columns and isinstance(t[name].dtype, pd.CategoricalDtype) for t in tables):
+            union = pd.api.types.union_categoricals([t[name] for t in tables]).categories
+            for t in tables:
+                t[name] = t[name].cat.set_categories(union)
+    return pd.concat(tables, ignore_index=True)
 
 
 def coerce(df: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +147,10 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
             s = s.map(str)
             if col.name == "raw":
                 s = s.str.slice(0, RAW_LIMIT)
-            if col.name in FEW_VALUED:
+            if col.name in FEW_VALUED:  # a small code per row
+                out[col.name] = s.astype(object).astype("category")
+                continue
+            if col.name != "raw":  # repeated values (addresses, Call-IDs, Via) held once
                 once: dict[str, str] = {}
                 s = s.map(lambda v: once.setdefault(v, v))
             out[col.name] = s.astype(object)

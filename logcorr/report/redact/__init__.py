@@ -82,7 +82,10 @@ class Redactor:
         for col in _text_columns(frame):
             values = frame[col]
             mapping = {u: self.text(u) for u in values.unique()}
-            out[col] = values.map(mapping).astype(values.dtype)
+            if isinstance(values.dtype, pd.CategoricalDtype):  # two values may share a pseudonym
+                out[col] = values.astype(object).map(mapping).astype("category")
+            else:
+                out[col] = values.map(mapping).astype(values.dtype)
         if "raw" in frame and "proto" in frame:
             wire = frame["proto"] == "stun"
             out.loc[wire, "raw"] = frame.loc[wire, "raw"].map(lambda h: rewrite_stun(h, self.text))
@@ -137,7 +140,8 @@ def _roles(obj) -> dict[str, str]:
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c not in KEEP_COLUMNS and c not in rawtext.REFS and
-            (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+            (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)
+             or isinstance(frame[c].dtype, pd.CategoricalDtype))]
 
 
 def _cell(value: str) -> str:
