@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from logcorr import api, rules as rules_stage
-from logcorr.calls import flow, link
+from logcorr.calls import flow, link, verdict
 from logcorr.events import schema
-from logcorr.rules import load_rules
+from logcorr.rules import check_rules, default_rules_dir, load_rules
 
 from case_variant import rewrite_frames, tcp_frame, variant, with_frames
 
@@ -19,6 +19,7 @@ T0 = pd.Timestamp("2026-03-02 10:00:00", tz="UTC")
 CMS, EXP, EDGE = "10.0.0.2", "10.0.0.5", "192.0.2.9"
 CTRL, TURN, DATA = f"{CMS}:50001", f"{EXP}:3478", f"{CMS}:50002"
 SHARE = "share-1"
+SHIPPED = default_rules_dir()
 
 
 def sip(t, pos, event, call_id=SHARE, **kw):
@@ -47,7 +48,9 @@ def share_rows():
         cms_log(0.002, 2, "call-incoming", 9, 'call 9: incoming encrypted SIP call from "sip:alice@sfb.lab" '
                 'to local URI "sip:room@meet.lab"'),
         dict(wire(0.05, 1, "refused", f"{CMS}:50000", TURN), proto="tcp"),
-        wire(0.1, 2, "Allocate Request", CTRL, TURN, txn_id="a" * 24, lifetime=600),
+        wire(0.09, 9, "Allocate Request", CTRL, TURN, txn_id="9" * 24, lifetime=600),
+        wire(0.091, 10, "Allocate Error Response", TURN, CTRL, txn_id="9" * 24, error_code=401),
+        wire(0.1, 2, "Allocate Request", CTRL, TURN, txn_id="a" * 24, lifetime=600, username="cms"),
         wire(0.101, 3, "Allocate Success Response", TURN, CTRL, txn_id="a" * 24, relayed=f"{EXP}:24000"),
         sip(0.11, 3, "200 INVITE", direction="out", src=f"{CMS}:5061", dst=f"{EXP}:5061", status=200,
             sdp_media="applicationsharing", relay_candidates=f"{EXP}:24000/TCP",
@@ -186,3 +189,46 @@ def test_refresh_of_the_share_ok_case_is_the_first_one():
     call = next(c for c in api.diagnose("tests/cases/share-ok/share-ok.zip").calls if c.presentation)
     assert call.step("refresh").state == "seen"
     assert [e.pos for e in call.step("refresh").evidence] == [155, 156]  # not 175/176, the LIFETIME 0 pair
+
+
+# --- a consequence states its fact, not a cause of its own ------------------------------------------
+def test_one_way_checks_after_a_missing_bind_do_not_blame_a_password():
+    """No ConnectionBind names the attempt's CONNECTION-ID, so the peer's checks to the relay go
+    unanswered: the one-way finding is a consequence and says only what was seen."""
+    rows = [r for r in share_rows() if r["event"] not in ("refused", "ice-failure")] + [
+        wire(0.3, 20, "Refresh Request", CTRL, TURN, txn_id="d" * 24, lifetime=600),
+        wire(0.301, 21, "Refresh Success Response", TURN, CTRL, txn_id="d" * 24, lifetime=600),
+        wire(0.8, 30, "Binding Request", f"{EDGE}:51001", f"{EXP}:24000", username="cmsU:skyU", txn_id="e" * 24),
+        wire(1.3, 31, "Binding Request", f"{EDGE}:51001", f"{EXP}:24000", username="cmsU:skyU", txn_id="e" * 24),
+    ]
+    events = table(rows)
+    calls = flow.build(events)
+    ruleset = load_rules(api.rule_dirs())
+    findings = rules_stage.apply(ruleset, events, calls)
+    flow.attribute(findings, calls, events)
+    findings, _ = verdict.decide(calls, findings, ruleset)
+    share = next(c for c in calls if c.call_id == SHARE)
+    assert share.verdict.cause == "turn-missing-connectionbind"
+    one_way = next(f for f in findings if f.rule == "ice-checks-one-way")
+    assert one_way.role == "consequence" and one_way.explained_by == "turn-missing-connectionbind"
+    assert one_way.explanation.startswith(f"Binding Requests from {EDGE}:51001 to {EXP}:24000 got no Binding Success")
+    assert "password" not in one_way.explanation and "This follows from turn-missing-connectionbind" in one_way.explanation
+
+
+def test_a_consequence_shows_the_rules_fact_not_its_first_sentence():
+    d = api.diagnose("tests/cases/no-allocation/bundle.zip")
+    no_relay = next(f for f in d.findings if f.rule == "sdp-no-relay-candidate")
+    assert no_relay.role == "consequence"
+    assert no_relay.explanation.startswith("CMS's answer offered no TCP relay candidate for the share")
+    assert "reaches CMS only through its Edge" not in no_relay.explanation  # the rule's own why
+
+
+def test_rules_check_wants_a_fact_of_one_sentence(tmp_path):
+    text = (SHIPPED / "turn-no-allocation.yaml").read_text()
+    fact = next(line for line in text.splitlines() if line.startswith("fact: "))
+    (tmp_path / "turn-no-allocation.yaml").write_text(text.replace(fact + "\n", ""))
+    (problem,) = check_rules([tmp_path])
+    assert "no 'fact'" in problem and problem.startswith(str(tmp_path / "turn-no-allocation.yaml"))
+    (tmp_path / "turn-no-allocation.yaml").write_text(text.replace(fact, 'fact: "Nothing came. So it failed."'))
+    (problem,) = check_rules([tmp_path])
+    assert "fact: one sentence" in problem

@@ -8,7 +8,8 @@ leads there:
 * TURN: the call's SDP offers a `typ relay` candidate == the XOR-RELAYED-ADDRESS of an Allocate
   Success Response; that response's 5-tuple is the allocation's control connection; every STUN
   event on it is the call's, and so is the CONNECTION-ID of each ConnectionAttempt on it. A
-  ConnectionBind naming that CONNECTION-ID is the call's, with its data connection. A bind naming
+  ConnectionBind naming that CONNECTION-ID is the call's, with its data connection, and so is the
+  peer's leg to and from the relayed address. A bind naming
   a CONNECTION-ID no ConnectionAttempt gave is the call of the control connection from the same
   client address whose allocation was alive then.
 * CMS's call number: CMS writes `call N: incoming ... SIP call from ... to local URI ...` right
@@ -65,7 +66,7 @@ class _Allocation:
 
     def __init__(self, call_id: str, success: dict):
         self.call_id = call_id
-        self.client, self.server = success["dst"], success["src"]
+        self.client, self.server, self.relayed = success["dst"], success["src"], success["relayed"]
         self.start = self.end = success["ts_aligned"]
 
     def alive(self, ts: pd.Timestamp) -> bool:
@@ -96,6 +97,11 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
             links[(r["file"], r["pos"])] = alloc.call_id
             if r["event"] == "ConnectionAttempt Indication" and r["connection_id"] is not None:
                 cid_call[r["connection_id"]] = alloc.call_id
+    relay_leg = {a.relayed: a.call_id for a in allocations.values()}
+    for r in rows:  # the peer's leg: to and from the relayed address
+        call_id = relay_leg.get(r["src"]) or relay_leg.get(r["dst"])
+        if call_id:
+            links.setdefault((r["file"], r["pos"]), call_id)
     for bind in (r for r in rows if r["event"] == "ConnectionBind Request"):
         call_id = cid_call.get(bind["connection_id"]) or _bind_by_client(bind, allocations.values())
         if call_id:
