@@ -122,6 +122,19 @@ def test_the_local_uri_picks_the_invite_among_simultaneous_ones():
     assert link.call_number_links(events, flow.build(events))[("syslog", 4)] == "a"
 
 
+def test_without_cms_sip_trace_the_invite_another_source_saw_to_the_local_uri():
+    rows = [
+        dict(sip(0.0, 1, "INVITE", call_id="a", direction="out", summary="INVITE sip:room@meet.lab"),
+             source="expressway", host="expe01", file="expe.txt"),
+        dict(sip(0.2, 2, "INVITE", call_id="b", direction="out", summary="INVITE sip:other@meet.lab"),
+             source="expressway", host="expe01", file="expe.txt"),
+        cms_log(0.4, 3, "call-incoming", 4, 'call 4: incoming SIP call from "sip:x@y" to local URI "sip:room@meet.lab"'),
+        cms_log(3.0, 4, "ice-failure", 4, "WARNING: call 4: ICE failure 4 (unauthorized - check credentials)"),
+    ]
+    events = table(rows)
+    assert link.call_number_links(events, flow.build(events))[("syslog", 4)] == "a"
+
+
 # --- the links on the case bundles ---------------------------------------------------------------
 WRONG_ID = 0x0BADC0DE
 

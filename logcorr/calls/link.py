@@ -9,13 +9,14 @@ leads there:
   Success Response; that response's 5-tuple is the allocation's control connection; every STUN
   event on it is the call's, and so is the CONNECTION-ID of each ConnectionAttempt on it. A
   ConnectionBind naming that CONNECTION-ID is the call's, with its data connection, and so is the
-  peer's leg to and from the relayed address. A bind naming
-  a CONNECTION-ID no ConnectionAttempt gave is the call of the control connection from the same
-  client address whose allocation was alive then.
+  peer's leg to and from the relayed address. A bind naming a CONNECTION-ID no ConnectionAttempt
+  gave is the call of the control connection from the same client address whose allocation was
+  alive then.
 * CMS's call number: CMS writes `call N: incoming ... SIP call from ... to local URI ...` right
   after it logged the call's first INVITE (`outgoing` right before it sends one): that INVITE's
-  Call-ID is call N's, and every later `call N: ...` line of that host is the call's (until the
-  number is given to a new call after a restart).
+  Call-ID is call N's (without CMS's SIP trace: that of the INVITE to the local URI another source
+  saw in the same seconds), and every later `call N: ...` line of that host is the call's (until
+  the number is given to a new call after a restart).
 * Refused or unanswered TCP connects to the TURN port: the presentation call whose INVITE the
   connecting address (CMS) handled within the allocation window.
 
@@ -132,7 +133,7 @@ def _bind_by_client(bind: dict, allocations) -> str:
 
 # --- CMS's call number <-> SIP Call-ID ---------------------------------------------------------
 LOG_COLUMNS = ("ts_aligned", "file", "pos", "host", "event", "call_number", "summary")
-INVITE_COLUMNS = ("ts_aligned", "host", "call_id", "direction", "summary")
+INVITE_COLUMNS = ("ts_aligned", "source", "host", "call_id", "direction", "summary")
 
 
 def call_number_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
@@ -157,25 +158,30 @@ def call_number_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]
 
 
 def _first_invites(events: pd.DataFrame, known: set[str]) -> list[dict]:
-    """The first INVITE of each dialog as CMS logged it."""
-    inv = events[(events["source"] == "cms") & (events["event"] == "INVITE") & events["call_id"].isin(known)]
-    inv = inv.sort_values("ts_aligned", kind="stable").drop_duplicates("call_id")
+    """The first INVITE of each dialog as each source logged it."""
+    inv = events[(events["event"] == "INVITE") & events["call_id"].isin(known)]
+    inv = inv.sort_values("ts_aligned", kind="stable").drop_duplicates(["source", "host", "call_id"])
     return _rows(inv, INVITE_COLUMNS)
 
 
 def _invite_of(line: dict, invites: list[dict]) -> str:
-    """The Call-ID of the INVITE a `call N: incoming/outgoing` line is about: on the same host, in
-    the same direction, the closest one (incoming: just before; outgoing: around); for an incoming
-    call, one whose Request-URI is the line's local URI goes first."""
+    """The Call-ID of the INVITE a `call N: incoming/outgoing` line is about: the one CMS logged on
+    the same host in the same direction, closest (incoming: just before; outgoing: around); for an
+    incoming call, one whose Request-URI is the line's local URI goes first. Without CMS's SIP
+    trace, the INVITE another source saw within the same seconds to that local URI."""
     ts, incoming = line["ts_aligned"], line["event"] == "call-incoming"
     hi = ts + (pd.Timedelta(0) if incoming else LOG_TO_INVITE)
-    near = [r for r in invites if r["host"] == line["host"] and r["direction"] == ("in" if incoming else "out")
-            and ts - LOG_TO_INVITE <= r["ts_aligned"] <= hi]
+    uri = LOCAL_URI.search(line["summary"] or "")
+    wanted = uri.group(1) if incoming and uri else ""
+    near = [r for r in invites if r["source"] == "cms" and r["host"] == line["host"]
+            and r["direction"] == ("in" if incoming else "out") and ts - LOG_TO_INVITE <= r["ts_aligned"] <= hi]
+    if wanted:
+        near = [r for r in near if _request_uri(r["summary"]) == wanted] or near
+    if not near and wanted:
+        near = [r for r in invites if r["source"] != "cms" and _request_uri(r["summary"]) == wanted
+                and abs(ts - r["ts_aligned"]) <= LOG_TO_INVITE]
     if not near:
         return ""
-    uri = LOCAL_URI.search(line["summary"] or "")
-    if incoming and uri:
-        near = [r for r in near if _request_uri(r["summary"]) == uri.group(1)] or near
     return min(near, key=lambda r: abs(ts - r["ts_aligned"]))["call_id"]
 
 
