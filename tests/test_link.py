@@ -98,6 +98,19 @@ def test_findings_without_a_cited_call_get_it_through_the_links():
     assert [f.call_id for f in stranger] == [""]  # the bind from another address stays on no call
 
 
+def test_a_relayed_address_given_again_belongs_to_the_later_call_then():
+    later = []
+    for r in share_rows()[:9]:  # the same call 100 s later: another Call-ID, another control connection
+        r = {**r, "t": r["t"] + 100, "pos": r["pos"] + 100}
+        r.update({k: r[k].replace(CTRL, f"{CMS}:50101") for k in ("src", "dst") if k in r})
+        if r["proto"] == "sip":
+            r["call_id"] = "share-2"
+        later.append(r)
+    events = table(share_rows() + later)
+    links = link.turn_links(events, flow.build(events))
+    assert links[("cap.pcap", 3)] == SHARE and links[("cap.pcap", 103)] == "share-2"  # the two Allocate Successes
+
+
 def test_a_call_number_given_again_belongs_to_the_new_call():
     rows = share_rows() + [
         sip(50.0, 10, "INVITE", call_id="share-2", direction="in", src=f"{EXP}:5061", dst=f"{CMS}:5061",

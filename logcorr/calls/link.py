@@ -84,8 +84,8 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
     allocations: dict[tuple[str, str], _Allocation] = {}
     for r in rows:
         if r["event"] == "Allocate Success Response" and r["relayed"] in relay_call:
-            pair = _pair(r["src"], r["dst"])
-            allocations.setdefault(pair, _Allocation(relay_call[r["relayed"]], r))
+            owner = min(relay_call[r["relayed"]], key=lambda c: abs(r["ts_aligned"] - c.start))
+            allocations.setdefault(_pair(r["src"], r["dst"]), _Allocation(owner.call_id, r))
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
@@ -111,12 +111,13 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
     return links
 
 
-def _relay_owners(calls: list[Call]) -> dict[str, str]:
-    """Relayed address -> Call-ID of the call whose SDP offers it (calls in start order)."""
-    owners: dict[str, str] = {}
+def _relay_owners(calls: list[Call]) -> dict[str, list[Call]]:
+    """Relayed address -> the calls whose SDP offers it (one address may serve calls one after another)."""
+    owners: dict[str, list[Call]] = {}
     for call in calls:
-        for relayed in call.allocations:
-            owners.setdefault(relayed, call.call_id)
+        if call.start is not None:
+            for relayed in call.allocations:
+                owners.setdefault(relayed, []).append(call)
     return owners
 
 
