@@ -212,7 +212,7 @@ def test_refresh_step_is_the_keeping_refresh(lifetime, state):
 
 
 def test_refresh_of_the_share_ok_case_is_the_first_one():
-    call = next(c for c in api.diagnose("tests/cases/share-ok/share-ok.zip").calls if c.presentation)
+    call = next(c for c in flow.build(api.events("tests/cases/share-ok/share-ok.zip").events) if c.presentation)
     assert call.step("refresh").state == "seen"
     assert [e.pos for e in call.step("refresh").evidence] == [155, 156]  # not 175/176, the LIFETIME 0 pair
 
