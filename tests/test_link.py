@@ -167,7 +167,10 @@ def finding(d, rule):
 def test_bind_with_another_connection_id_lands_on_its_call(tmp_path):
     d = api.diagnose(variant("bind-failed", tmp_path, pcap=rewrite_frames(other_connection_id)))
     share = next(c for c in d.calls if c.presentation)
-    assert share.step("connection-bind").state == "missing"  # no bind names the attempt's CONNECTION-ID
+    bind = share.step("connection-bind")
+    assert bind.state == "missing"  # no bind names the attempt's CONNECTION-ID
+    assert bind.note == ("the ConnectionBind from 10.48.54.230:41325 names CONNECTION-ID 0xbadc0de, "
+                         "not the ConnectionAttempt's 0x5688b600")
     failed = finding(d, "turn-connectionbind-failed")
     assert failed.call_id == share.call_id
     cited = {(e.file, e.pos) for e in failed.evidence}

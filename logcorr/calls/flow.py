@@ -354,6 +354,7 @@ def _connection_bind(fl: _Flow) -> bool:
     binds = [r for r in fl.stun.event("ConnectionBind Request")
              if r["connection_id"] == fl.attempt["connection_id"]]
     if not binds:
+        _other_binds(fl)
         return False
     fl.bind = bind = binds[0]
     fl.link(binds)
@@ -362,6 +363,22 @@ def _connection_bind(fl: _Flow) -> bool:
             note="on a new TCP connection " + bind["src"] if new_conn
             else "on the control connection (RFC 6062 wants a new one)")
     return True
+
+
+def _other_binds(fl: _Flow) -> None:
+    """ConnectionBinds from CMS's address after the attempt that name another CONNECTION-ID."""
+    lo, hi = fl.attempt["ts_aligned"], fl.attempt["ts_aligned"] + ALLOCATION_WINDOW
+    other = [r for r in fl.stun.event("ConnectionBind Request") if ip_of(r["src"]) == ip_of(fl.client)
+             and ip_of(r["dst"]) == ip_of(fl.server) and lo <= r["ts_aligned"] <= hi]
+    if other:
+        named = ", ".join(sorted({_hex(r["connection_id"]) for r in other}))
+        fl.explain("connection-bind", f"the ConnectionBind from {other[0]['src']} names CONNECTION-ID {named}, "
+                   f"not the ConnectionAttempt's {_hex(fl.attempt['connection_id'])}", other)
+        fl.link(other)
+
+
+def _hex(value) -> str:
+    return f"{int(value):#x}" if value is not None else "none"
 
 
 def _connection_bind_success(fl: _Flow) -> bool:
