@@ -164,6 +164,30 @@ def test_classic_stun_over_tcp() -> None:
         assert e["src"] == f"{row['ip.src']}:{row['tcp.srcport']}" and e["dst"] == f"{row['ip.dst']}:{row['tcp.dstport']}"
 
 
+def test_classic_stun_over_tcp_a_byte_at_a_time() -> None:
+    """The stream's first message is recognised once its last byte has come, then read on."""
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    from capture_build import pcap_file
+    from make_field import Stream, classic_tcp
+
+    client, server = (f[54:] for f in (classic_tcp()[3], classic_tcp()[8]))
+    second = b"".join(f[54:] for f in classic_tcp()[4:8])
+    st = Stream(("192.0.2.20", 40014), ("198.51.100.10", 3478)).handshake()
+    st.send(0, second + client, size=1).send(1, server, size=1)  # 36 bytes first: past the 32-byte tail
+    data = pcap_file([(1_700_000_000_000_000_000 + i, f) for i, f in enumerate(st.frames)])
+    ctx = ParseContext(file="x.pcap")
+    stun = [e for e in PARSER.parse(io.BytesIO(data), ctx) if e["proto"] == "stun"]
+    first = 4  # frame of the first payload byte
+    assert len(second) == 36 and stun[0]["username"] == "classic-user"
+    assert [(e["event"], e["pos"]) for e in stun] == [
+        ("Binding Request", first), ("Binding Request", first + len(second)),
+        ("Binding Success Response", first + len(client + second)),
+        ("Binding Success Response", first + len(client + second) + len(server) // 2)]
+    assert ctx.skipped == 0 and ctx.warning_count == 0
+
+
 def test_a_stream_that_only_looks_like_classic_stun_is_not_taken_for_it() -> None:
     """A classic header whose attributes are not RFC 3489's, or whose length does not end on an
     attribute, is no evidence: the connection is not followed."""
