@@ -178,6 +178,14 @@ class Step:
     note: str = ""
 
 
+def stop_index(steps: list[Step]) -> int | None:
+    """Where the flow stopped: the first missing step that no seen step follows. A missing step
+    with a seen step after it is a gap the flow went past (a keep-alive Refresh not yet due when
+    the call failed, a message the capture lost), not the step the call failed at."""
+    last_seen = max((i for i, s in enumerate(steps) if s.state == "seen"), default=-1)
+    return next((i for i, s in enumerate(steps) if s.state == "missing" and i > last_seen), None)
+
+
 @dataclass
 class CallVerdict:
     """How one call went: ok, failed at `step` (because of rule `cause`), or incomplete."""
@@ -197,7 +205,7 @@ class Call:
     start: pd.Timestamp | None = None
     sources: list[str] = field(default_factory=list)
     conversation_id: str = ""
-    stage: str = ""  # the last step seen before the first missing one
+    stage: str = ""  # the last step seen before the flow stopped (stop_index)
     steps: list[Step] = field(default_factory=list)
     summary: str = ""
     allocations: list[str] = field(default_factory=list)
@@ -229,6 +237,7 @@ class Finding:
     detail: str = ""
     role: FindingRole | None = None
     explained_by: str | None = None  # on a consequence: the rule id of its cause
+    fact: str = ""  # the rule's `fact`: what was seen, shown instead of the explanation on a consequence
 
 
 # ---------------------------------------------------------------------------- diagnosis
@@ -244,7 +253,7 @@ class Verdict:
         """The worst finding's severity; the first presentation call that stopped, else the worst
         finding, else the furthest any presentation call got."""
         worst = max((f.severity for f in findings), default=None)
-        stopped = next((c for c in calls if any(s.state == "missing" for s in c.steps)), None)
+        stopped = next((c for c in calls if stop_index(c.steps) is not None), None)
         if stopped is not None:
             return cls(worst, f"call {stopped.call_id}: {stopped.summary}")
         top = next((f for f in findings if f.severity == worst), None)
