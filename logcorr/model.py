@@ -178,12 +178,22 @@ class Step:
     note: str = ""
 
 
+# Steps whose absence stops nothing once a later step was seen: the keep-alive Refresh is only due
+# some time after the allocation, so a share that fails early has none yet.
+GAP_STEPS = frozenset({"refresh"})
+
+
 def stop_index(steps: list[Step]) -> int | None:
-    """Where the flow stopped: the first missing step that no seen step follows. A missing step
-    with a seen step after it is a gap the flow went past (a keep-alive Refresh not yet due when
-    the call failed, a message the capture lost), not the step the call failed at."""
-    last_seen = max((i for i, s in enumerate(steps) if s.state == "seen"), default=-1)
-    return next((i for i, s in enumerate(steps) if s.state == "missing" and i > last_seen), None)
+    """Where the flow stopped: its first missing step, unless that is a keep-alive (GAP_STEPS)
+    with a seen step after it. Other steps keep their order even when later messages came anyway
+    (CMS ACKs an answer that has no relay candidate: the failure is still the missing Allocate)."""
+    for i, step in enumerate(steps):
+        if step.state != "missing":
+            continue
+        if step.name in GAP_STEPS and any(later.state == "seen" for later in steps[i + 1:]):
+            continue
+        return i
+    return None
 
 
 @dataclass

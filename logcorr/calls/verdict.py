@@ -1,6 +1,7 @@
 """calls + findings -> the verdict: one root cause per presentation call, its consequences under it.
 
-A call's failing step is its first missing flow step that no seen step follows (model.stop_index). Its cause is the call's finding whose rule
+A call's failing step is its first missing flow step (a keep-alive Refresh not yet due excepted:
+model.stop_index). Its cause is the call's finding whose rule
 `explains` that step (or a step before it that the bundle cannot show); `outranks` in the rules
 decides between several. Every other finding of the call is a consequence of that cause; findings
 of no failed call are context. One finding per fact: findings of one rule on one call are merged,
