@@ -9,6 +9,7 @@ Run: python tests/cases/make_cases.py   (rewrites tests/cases/<case>/bundle.zip)
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -22,6 +23,10 @@ import binascii
 import struct
 
 import dpkt
+
+sys.path.insert(0, str(Path(__file__).parent))
+import relabel  # noqa: E402
+from relabel import Relabel, retar, untar  # noqa: E402
 
 HERE = Path(__file__).parent
 SOURCE = HERE / "share-ok" / "share-ok.zip"
@@ -37,22 +42,6 @@ SIP_PORTS = {5060, 5061, 7001}
 def load() -> dict[str, bytes]:
     with zipfile.ZipFile(SOURCE) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
-
-
-def untar(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
-        return [(m, tf.extractfile(m).read()) for m in tf.getmembers() if m.isfile()]
-
-
-def retar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for info, data in members:
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    raw = bytearray(buf.getvalue())
-    raw[4:8] = b"\0\0\0\0"  # no gzip time: reproducible output
-    return bytes(raw)
 
 
 # -- captures -------------------------------------------------------------------------------------
@@ -171,50 +160,199 @@ def shift_snooper(text: str, seconds: float) -> str:
 RELAY_LINE = re.compile(r"^.*10\.48\.54\.229 24726 typ relay.*\n", re.M)
 
 
-def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0,
-          rewrite=None, cut_at: dt.datetime | None = None, no_relay: bool = False) -> Path:
+def drop_records(text: str, when, t0: dt.datetime, t1: dt.datetime) -> str:
+    """Without the records stamped strictly between t0 and t1 (a record's unstamped lines go with it)."""
+    out, inside = [], False
+    for line in text.splitlines(keepends=True):
+        t = when(line)
+        if t is not None:
+            inside = t0 < t < t1
+        if not inside:
+            out.append(line)
+    return "".join(out)
+
+
+WHEN = {"expressway": iso_when, "cms": cms_when, "snooper": snooper_when}
+EARLY = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def lab_case(drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0, rewrite=None,
+             cut_at: dt.datetime | None = None, no_relay: bool = False,
+             gaps: tuple[tuple[dt.datetime, dt.datetime], ...] = (), no_capture: bool = False) -> dict[str, bytes]:
+    """The lab bundle changed the way a failure changes it, still with the lab's addresses, names and
+    clocks: zip member name -> bytes. `gaps` leaves out the log records stamped inside each window."""
     global CUT
     CUT = cut_at or dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)
-    parts = load()
+
+    def logs(text: str, kind: str) -> str:
+        if cut:
+            text = cut_lines(text, WHEN[kind])
+        for t0, t1 in gaps:
+            text = drop_records(text, WHEN[kind], t0, t1)
+        if kind == "cms" and cms_shift:
+            text = shift_cms(text, cms_shift)
+        if kind == "snooper" and sfb_shift:
+            text = shift_snooper(text, sfb_shift)
+        return RELAY_LINE.sub("", text) if no_relay else text
+
     out: dict[str, bytes] = {}
-    for member, data in parts.items():
+    for member, data in load().items():
         if member.startswith("diagnostic_log_"):
             items = []
             for info, blob in untar(data):
-                if info.name.endswith(".pcap") and drop is not None:
-                    blob = filter_pcap(blob, drop, rewrite)
-                elif info.name.endswith(".txt") and "loggingsnapshot" in info.name:
-                    text = cut_lines(blob.decode(), iso_when) if cut else blob.decode()
-                    blob = (RELAY_LINE.sub("", text) if no_relay else text).encode()
+                if info.name.endswith(".pcap"):
+                    if no_capture:
+                        continue
+                    if drop is not None:
+                        blob = filter_pcap(blob, drop, rewrite)
+                elif "loggingsnapshot" in info.name:
+                    blob = logs(blob.decode(), "expressway").encode()
                 items.append((info, blob))
             out[member] = retar(items)
         elif member == "logbundle.tar.gz":
-            items = []
-            for info, blob in untar(data):
-                text = blob.decode()
-                if cut:
-                    text = cut_lines(text, cms_when)
-                if cms_shift:
-                    text = shift_cms(text, cms_shift)
-                if no_relay:
-                    text = RELAY_LINE.sub("", text)
-                items.append((info, text.encode()))
-            out[member] = retar(items)
+            out[member] = retar([(info, logs(blob.decode(), "cms").encode()) for info, blob in untar(data)])
         else:
-            text = data.decode()
-            if cut:
-                text = cut_lines(text, snooper_when)
-            if sfb_shift:
-                text = shift_snooper(text, sfb_shift)
-            if no_relay:
-                text = RELAY_LINE.sub("", text)
-            out[member] = text.encode()
+            out[member] = logs(data.decode(), "snooper").encode()
+    return out
+
+
+def write(name: str, parts: dict[str, bytes], site: Relabel | None = None) -> Path:
     target = HERE / name / "bundle.zip"
     target.parent.mkdir(exist_ok=True)
+    when = dt.datetime(2026, 11, 24, 14, 56, 0) + dt.timedelta(seconds=site.shift if site else 0)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member in sorted(out):
-            zf.writestr(zipfile.ZipInfo(member, date_time=(2026, 11, 24, 14, 56, 0)), out[member])
+        for member in sorted(parts):
+            zf.writestr(zipfile.ZipInfo(member, date_time=when.timetuple()[:6]), parts[member])
     return target
+
+
+def build(name: str, site: Relabel | None = None, after=None, **failure) -> Path:
+    """Case `name`: the lab failure `failure`, moved to `site`, then `after(parts)` (site values)."""
+    parts = lab_case(**failure)
+    if site is not None:
+        parts = relabel.bundle(parts, site)
+    if after is not None:
+        parts = after(parts)
+    return write(name, parts, site)
+
+
+# -- other sites ------------------------------------------------------------------------------------
+# The lab's hosts, as make_cases and relabel name them.
+EXPC, CLIENT, FE, CUCM = "10.48.54.228", "172.16.30.15", "10.1.1.20", "10.48.54.10"
+SCANNER, ENDPOINT, CLIENT_SUBNET = "198.51.100.73", "10.48.60.21", "172.16.30.0"
+CONTROL = (CMS, 40557)  # CMS's TURN control connection
+
+
+def site(tag: str, addresses: dict[str, str], names: dict[str, str], days: float, zones: dict[str, str],
+         **more) -> Relabel:
+    """A site: where each lab host is (every lab host must move), what it is called, when the share
+    happens (`days` after the lab's) and in which zones its boxes live."""
+    lab = {CMS, EXPE, EXPC, EDGE, CLIENT, FE, CUCM, SCANNER, ENDPOINT, CLIENT_SUBNET}
+    assert set(addresses) == lab, lab ^ set(addresses)
+    return Relabel(addresses=addresses, names=names, seed=tag, shift=days * 86400, zones=zones, **more)
+
+
+def lab_names(expe: str, expc: str, cms: str, edge: str, fe: str, corp: str, sfb: str, user: tuple[str, str],
+              space: tuple[str, str]) -> dict[str, str]:
+    return {"expe01": expe, "expc01": expc, "cms01": cms, "sfbedge01": edge, "sfbfe01": fe, "corp.lab": corp,
+            "skype.lab": sfb, "alice": user[0], "Alice Martin": user[1], "weekly.review": space[0],
+            "Weekly review": space[1]}
+
+
+def lab_window(parts: dict[str, bytes]) -> float:
+    """The last capture time of a lab bundle (epoch seconds)."""
+    for member, data in parts.items():
+        for info, blob in (untar(data) if member.endswith(".tar.gz") else []):
+            if info.name.endswith(".pcap"):
+                return max(ts for ts, _ in dpkt.pcap.Reader(io.BytesIO(blob)))
+    raise ValueError("no capture")
+
+
+def configure(settings: dict[str, str], host: str | None = None):
+    """An `after` step: set xConfiguration lines in the Expressway configuration dump (of `host`)."""
+    def apply(parts: dict[str, bytes]) -> dict[str, bytes]:
+        out = {}
+        for member, data in parts.items():
+            if member.startswith("diagnostic_log_") and (host is None or f"_{host}_" in member):
+                items = []
+                for info, blob in untar(data):
+                    if relabel.kind_of(info.name) == "xconf":
+                        blob = xconf_set(blob.decode(), settings).encode()
+                    items.append((info, blob))
+                data = retar(items)
+            out[member] = data
+        return out
+    return apply
+
+
+def xconf_set(text: str, settings: dict[str, str]) -> str:
+    lines = text.splitlines()
+    for path, value in settings.items():
+        line = f"*c xConfiguration {path}: {value}"
+        at = [i for i, old in enumerate(lines) if old.startswith(f"*c xConfiguration {path}:")]
+        if at:
+            lines[at[0]] = line
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+# a. Two shares in one bundle: the first is never bound (no ConnectionBind), the user shares again
+# 3 minutes later and it works. Bangalore: CMS and Expressway on India time (UTC+05:30).
+BLR = site("blr", {
+    CMS: "10.20.30.41", EXPE: "10.20.40.5", EXPC: "10.20.30.40", EDGE: "198.51.100.61", CLIENT: "10.99.7.23",
+    FE: "10.99.1.10", CUCM: "10.20.30.10", SCANNER: "192.0.2.144", ENDPOINT: "10.20.60.77", CLIENT_SUBNET: "10.99.7.0"},
+    lab_names("vcse-blr-1", "vcsc-blr-1", "cmsblr02", "lyncedge3", "lyncpool1", "northwind.example",
+              "contoso.example", ("ravi.k", "Ravi Kumar"), ("design.sync", "Design sync")),
+    days=3 + 5.5 / 24, zones={"cms": "Asia/Kolkata", "expressway": "Asia/Kolkata"}, cms_call_offset=17,
+    ports={(EXPE, 24726): 27310, (CMS, 40557): 39101, (CMS, 41325): 39102, (EDGE, 51001): 50744})
+RETRY_AFTER = 180.0  # seconds from the first share to the second
+
+
+def two_shares() -> Path:
+    first = lab_case(drop=lambda n, ts, s, d, size: on(DATA_CONN, s, d) or (on(PEER_LEG, s, d) and size > 0)
+                     or sip_after_cut(ts, s, d, size), cut=True)
+    since = dt.datetime.fromtimestamp(lab_window(first) - RETRY_AFTER + 0.5, dt.timezone.utc)
+    second = lab_case(drop=lambda n, ts, s, d, size: ts < since.timestamp(), gaps=((EARLY, since),))
+    again = dataclasses.replace(
+        BLR, seed="blr-again", shift=BLR.shift + RETRY_AFTER, cms_call_offset=BLR.cms_call_offset + 3,
+        ports={(EXPE, 24726): 25893, (CMS, 40557): 40211, (CMS, 41325): 40212, (EDGE, 51001): 51377,
+               (EDGE, 50289): 50291, (EXPC, 25647): 25655, (SCANNER, 5088): 5090})
+    return write("two-shares", joined(relabel.bundle(first, BLR), relabel.bundle(second, again)), again)
+
+
+def joined(first: dict[str, bytes], second: dict[str, bytes]) -> dict[str, bytes]:
+    """One bundle of two that follow each other in time: each log is the first's then the second's
+    lines, the capture the frames of both; member names are the second's (the later collection)."""
+    def key(name: str) -> str:
+        return relabel.kind_of(name) if not name.endswith(".tar.gz") else name.split("_")[0]
+
+    earlier = {key(n): d for n, d in first.items()}
+    out = {}
+    for name, data in second.items():
+        before = earlier[key(name)]
+        if name.endswith(".tar.gz"):
+            old = {relabel.kind_of(i.name): b for i, b in untar(before)}
+            data = retar([(i, join_member(old[relabel.kind_of(i.name)], b, relabel.kind_of(i.name)))
+                          for i, b in untar(data)])
+        else:
+            data = join_member(before, data, key(name))
+        out[name] = data
+    return out
+
+
+def join_member(before: bytes, after: bytes, kind: str) -> bytes:
+    if kind == "xconf":
+        return after
+    if kind != "pcap":
+        return before + after
+    out = io.BytesIO()
+    reader = dpkt.pcap.Reader(io.BytesIO(before))
+    writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
+    frames = list(reader) + list(dpkt.pcap.Reader(io.BytesIO(after)))
+    for ts, buf in sorted(frames, key=lambda f: f[0]):
+        writer.writepkt(buf, ts=ts)
+    return out.getvalue()
 
 
 CASES = {
@@ -249,8 +387,10 @@ CASES = {
     "one-way-checks": dict(
         drop=lambda n, ts, s, d, size: n in (96, 97, 111, 112) or sip_after_cut(ts, s, d, size),
         cut=True),
+    "two-shares": two_shares,
 }
 
 if __name__ == "__main__":
     for case in sys.argv[1:] or CASES:
-        print(build(case, **CASES[case]))
+        spec = CASES[case]
+        print(spec() if callable(spec) else build(case, **spec))

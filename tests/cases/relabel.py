@@ -404,6 +404,7 @@ def bundle(parts: dict[str, bytes], r: Relabel) -> dict[str, bytes]:
                     blob = r.text(blob.decode("latin-1"), kind, ids, LAB_YEAR).encode("latin-1")
                 info.name = r.file_name(info.name)
                 info.mtime = int(info.mtime + r.shift)
+                info.pax_headers = {}  # else a long name's old pax 'path' would win
                 items.append((info, blob))
             out[r.file_name(name)] = retar(items)
         else:
