@@ -57,22 +57,32 @@ def frames(pcap: bytes):
 
 def filter_pcap(pcap: bytes, drop, rewrite=None) -> bytes:
     """Drop the frames `drop` names; `rewrite(n, tcp_payload)` may give a frame a new payload of
-    the same length (so the TCP sequence numbers after it stay right)."""
+    the same length. The TCP segments that follow a dropped one on its connection are renumbered
+    (sequence numbers in its direction, acknowledgements in the other), as if it was never sent."""
     reader = dpkt.pcap.Reader(io.BytesIO(pcap))
     out = io.BytesIO()
     writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
+    unsent: dict[tuple, int] = {}  # (src, dst) -> bytes of that direction dropped so far
     for n, ts, buf, src, dst, size in frames(pcap):
+        eth = dpkt.ethernet.Ethernet(buf)
+        tcp = eth.data.data if isinstance(eth.data.data, dpkt.tcp.TCP) else None
         if drop(n, ts, src, dst, size):
+            if tcp is not None:
+                unsent[(src, dst)] = unsent.get((src, dst), 0) + size
             continue
-        if rewrite is not None:
-            eth = dpkt.ethernet.Ethernet(buf)
-            new = rewrite(n, bytes(eth.data.data.data))
-            if new is not None:
-                assert len(new) == len(eth.data.data.data)
-                eth.data.data.data = new
-                eth.data.data.sum = 0  # recomputed
-                eth.data.sum = 0
-                buf = bytes(eth)
+        new = rewrite(n, bytes(eth.data.data.data)) if rewrite is not None else None
+        if new is not None:
+            assert len(new) == len(eth.data.data.data)
+            eth.data.data.data = new
+        later, acked = unsent.get((src, dst), 0), unsent.get((dst, src), 0)
+        if tcp is not None and (later or acked):
+            tcp.seq = (tcp.seq - later) % 2**32
+            if tcp.flags & dpkt.tcp.TH_ACK:
+                tcp.ack = (tcp.ack - acked) % 2**32
+        if new is not None or (tcp is not None and (later or acked)):
+            eth.data.data.sum = 0  # recomputed
+            eth.data.sum = 0
+            buf = bytes(eth)
         writer.writepkt(buf, ts=ts)
     return out.getvalue()
 
@@ -355,6 +365,27 @@ def join_member(before: bytes, after: bytes, kind: str) -> bytes:
     return out.getvalue()
 
 
+# b. A dual-homed Expressway-E (New York, EDT): LAN1 10.44.12.7 faces the Expressway-C and CMS and
+# takes TURN on TCP 443; LAN2 203.0.113.45 faces the SfB Edge and holds the relays. Nothing reaches
+# the relay port (the relay range on LAN2 is not opened): no ConnectionAttempt.
+NYC_INSIDE, NYC_OUTSIDE = "10.44.12.7", "203.0.113.45"
+NYC = site("nyc", {
+    CMS: "10.44.20.31", EXPE: NYC_OUTSIDE, EXPC: "10.44.20.30", EDGE: "198.51.100.188", CLIENT: "172.31.8.40",
+    FE: "172.31.1.12", CUCM: "10.44.20.10", SCANNER: "192.0.2.201", ENDPOINT: "10.44.60.9", CLIENT_SUBNET: "172.31.8.0"},
+    lab_names("expe-nyc", "expc-nyc", "cms-nyc-a", "sfb-edge-ny", "sfb-pool-ny", "fourthcoffee.example",
+              "litware.example", ("j.doe", "Jane Doe"), ("q1.planning", "Q1 planning")),
+    days=112.25, zones={"cms": "America/New_York", "expressway": "America/New_York"},
+    sides={(EXPE, 7001): NYC_INSIDE, (EXPE, 3478): NYC_INSIDE},
+    ports={(EXPE, 3478): 443, (EXPE, 24726): 28412, (CMS, 40557): 52210, (EDGE, 51001): 49822})
+
+
+def dual_homed() -> Path:
+    return build("dual-homed", NYC, after=configure({
+        "Ethernet 1 IP V4 Address": f'"{NYC_INSIDE}"', "Ethernet 2 IP V4 Address": f'"{NYC_OUTSIDE}"',
+        "Ethernet 2 IP V4 SubnetMask": '"255.255.255.192"', "Traversal Server TURN Port": "443",
+        "Traversal Server TURN Protocols": "TCP"}), **CASES["no-connection-attempt"])
+
+
 CASES = {
     # CMS's clock 2.31 s ahead, the SfB Edge's 1.5 s behind: the flow must still read in order.
     "skewed-clocks": dict(cms_shift=2.31, sfb_shift=-1.5),
@@ -388,6 +419,7 @@ CASES = {
         drop=lambda n, ts, s, d, size: n in (96, 97, 111, 112) or sip_after_cut(ts, s, d, size),
         cut=True),
     "two-shares": two_shares,
+    "dual-homed": dual_homed,
 }
 
 if __name__ == "__main__":
