@@ -9,6 +9,7 @@ Run: python tests/cases/make_cases.py   (rewrites tests/cases/<case>/bundle.zip)
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import io
@@ -386,6 +387,76 @@ def dual_homed() -> Path:
         "Traversal Server TURN Protocols": "TCP"}), **CASES["no-connection-attempt"])
 
 
+# c. An Expressway-E cluster (Sydney, AEDT): SIP goes through peer 1, CMS's TURN server and the relay
+# are peer 2 (the scanner knocks on peer 2 too). Each peer's diagnostic archive holds its own log,
+# configuration (both peers listed) and capture. The share works.
+SYD_PEERS = (("vcse-syd-1", "10.61.5.11"), ("vcse-syd-2", "10.61.5.12"))
+SYD = site("syd", {
+    CMS: "10.61.9.20", EXPE: SYD_PEERS[1][1], EXPC: "10.61.9.14", EDGE: "198.51.100.23", CLIENT: "10.133.40.18",
+    FE: "10.133.2.5", CUCM: "10.61.9.3", SCANNER: "192.0.2.66", ENDPOINT: "10.61.70.40", CLIENT_SUBNET: "10.133.40.0"},
+    lab_names(SYD_PEERS[0][0], "vcsc-syd-1", "cms-syd", "lync-edge-01", "lync-fe-01", "wingtip.example",
+              "adatum.example", ("m.chen", "Mia Chen"), ("sprint.review", "Sprint review")),
+    days=-48.75, zones={"cms": "Australia/Sydney", "expressway": "Australia/Sydney"},
+    sides={(EXPE, 7001): SYD_PEERS[0][1], (EXPE, 5061): SYD_PEERS[0][1]},
+    ports={(EXPE, 24726): 24188, (CMS, 40557): 33815, (CMS, 41325): 33817, (EDGE, 51001): 61342})
+
+
+def cluster() -> Path:
+    return build("expe-cluster", SYD, after=split_peers(SYD_PEERS))
+
+
+def split_peers(peers) -> callable:
+    """An `after` step: one Expressway-E's diagnostic archive becomes one per cluster peer. A log
+    record or a frame goes to the peer whose address it names; each peer's configuration names it
+    and lists both peers."""
+    (first, first_ip), (second, second_ip) = peers
+
+    def mine(text: str, name: str, ip: str) -> str:
+        records, out = re.split(r"(?m)^(?=\d{4}-\d\d-\d\dT)", text), []
+        for record in records:
+            head = record.split("\n", 1)[0]
+            goes = (second_ip in head and first_ip not in head) == (ip == second_ip)
+            if goes:
+                out.append(record.replace(f" {first} tvcs:", f" {name} tvcs:"))
+        return "".join(out)
+
+    def frames_of(blob: bytes, ip: str) -> bytes:
+        reader, out = dpkt.pcap.Reader(io.BytesIO(blob)), io.BytesIO()
+        writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
+        packed = socket.inet_aton(second_ip)
+        for ts, buf in reader:
+            ip_layer = dpkt.ethernet.Ethernet(buf).data
+            if (packed in (ip_layer.src, ip_layer.dst)) == (ip == second_ip):
+                writer.writepkt(buf, ts=ts)
+        return out.getvalue()
+
+    def apply(parts: dict[str, bytes]) -> dict[str, bytes]:
+        out = {}
+        for member, data in parts.items():
+            if not member.startswith("diagnostic_log_"):
+                out[member] = data
+                continue
+            for name, ip in peers:
+                items = []
+                for info, blob in untar(data):
+                    kind = relabel.kind_of(info.name)
+                    if kind == "pcap":
+                        blob = frames_of(blob, ip)
+                    elif kind == "expressway":
+                        blob = mine(blob.decode(), name, ip).encode()
+                    else:
+                        blob = xconf_set(blob.decode(), {
+                            "SystemUnit Name": f'"{name}"', "Ethernet 1 IP V4 Address": f'"{ip}"',
+                            "Alternates Cluster Name": '"vcse-syd"', "Alternates Peer 1 Address": f'"{first_ip}"',
+                            "Alternates Peer 2 Address": f'"{second_ip}"'}).encode()
+                    info = copy.copy(info)
+                    info.name = info.name.replace(first, name)
+                    items.append((info, blob))
+                out[member.replace(first, name)] = retar(items)
+        return out
+    return apply
+
+
 CASES = {
     # CMS's clock 2.31 s ahead, the SfB Edge's 1.5 s behind: the flow must still read in order.
     "skewed-clocks": dict(cms_shift=2.31, sfb_shift=-1.5),
@@ -420,6 +491,7 @@ CASES = {
         cut=True),
     "two-shares": two_shares,
     "dual-homed": dual_homed,
+    "expe-cluster": cluster,
 }
 
 if __name__ == "__main__":

@@ -357,6 +357,7 @@ def retar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for info, data in members:
             info.size = len(data)
+            info.pax_headers = {}  # an old long name's pax 'path' would win over info.name
             tf.addfile(info, io.BytesIO(data))
     raw = bytearray(buf.getvalue())
     raw[4:8] = b"\0\0\0\0"  # no gzip time: reproducible output
@@ -404,7 +405,6 @@ def bundle(parts: dict[str, bytes], r: Relabel) -> dict[str, bytes]:
                     blob = r.text(blob.decode("latin-1"), kind, ids, LAB_YEAR).encode("latin-1")
                 info.name = r.file_name(info.name)
                 info.mtime = int(info.mtime + r.shift)
-                info.pax_headers = {}  # else a long name's old pax 'path' would win
                 items.append((info, blob))
             out[r.file_name(name)] = retar(items)
         else:
