@@ -457,6 +457,21 @@ def split_peers(peers) -> callable:
     return apply
 
 
+# e. No capture in the bundle (Auckland, NZDT: CMS's syslog 13 h ahead of UTC, on the next day): the
+# logs show the share answered with a relay and acknowledged, then nothing; which TURN step failed
+# cannot be seen.
+AKL = site("akl", {
+    CMS: "10.7.3.30", EXPE: "10.7.8.2", EXPC: "10.7.3.29", EDGE: "198.51.100.219", CLIENT: "192.168.45.77",
+    FE: "192.168.40.5", CUCM: "10.7.3.11", SCANNER: "192.0.2.9", ENDPOINT: "10.7.50.61", CLIENT_SUBNET: "192.168.45.0"},
+    lab_names("exp-e-akl", "exp-c-akl", "cmsakl1", "edge-pool-2", "fe-pool-2", "tailspin.example",
+              "proseware.example", ("hemi.w", "Hemi Walker"), ("all.hands", "All hands")),
+    days=70.5, zones={"cms": "Pacific/Auckland", "expressway": "Pacific/Auckland"}, cms_call_offset=112)
+
+
+def no_capture() -> Path:
+    return build("no-capture", AKL, no_capture=True, cut=True)
+
+
 CASES = {
     # CMS's clock 2.31 s ahead, the SfB Edge's 1.5 s behind: the flow must still read in order.
     "skewed-clocks": dict(cms_shift=2.31, sfb_shift=-1.5),
@@ -492,6 +507,7 @@ CASES = {
     "two-shares": two_shares,
     "dual-homed": dual_homed,
     "expe-cluster": cluster,
+    "no-capture": no_capture,
 }
 
 if __name__ == "__main__":
