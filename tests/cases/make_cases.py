@@ -472,6 +472,77 @@ def no_capture() -> Path:
     return build("no-capture", AKL, no_capture=True, cut=True)
 
 
+# d. The only SfB source is the client's own UccApi log (Munich site, CMS on CET; the SfB user's PC
+# on US Central time): no Snooper trace. The user's Edge cannot open TCP to the Expressway-E relay
+# (the SfB side's firewall blocks outbound TCP to the relay range): no ConnectionAttempt; the client
+# gives up after 9 s and says why in its BYE (ms-client-diagnostics, ICEWarn 0x80000: TCP TURN
+# connectivity failed).
+MUC = site("muc", {
+    CMS: "10.96.4.12", EXPE: "10.96.1.40", EXPC: "10.96.4.11", EDGE: "198.51.100.141", CLIENT: "10.160.22.87",
+    FE: "10.160.0.25", CUCM: "10.96.4.3", SCANNER: "192.0.2.58", ENDPOINT: "10.96.80.14", CLIENT_SUBNET: "10.160.22.0"},
+    lab_names("expe-muc-1", "expc-muc-1", "cms-muc-1", "sfbedge-chi", "sfbfe-chi", "alpineski.example",
+              "relecloud.example", ("dana.r", "Dana Reyes"), ("vendor.sync", "Vendor sync")),
+    days=14.0, zones={"cms": "Europe/Berlin", "expressway": "Europe/Berlin", "client": "America/Chicago"},
+    ports={(EXPE, 24726): 26720, (CMS, 40557): 36044})
+CLIENT_LEG = ((CLIENT, 50917), (FE, 5061))  # the client's TLS connection to its Front End
+BYE_AT = dt.datetime(2026, 11, 24, 14, 53, 51, tzinfo=dt.timezone.utc)  # the client gives up
+CLIENT_DIAGNOSTICS = (
+    'ms-client-diagnostics: 24; reason="A call failed to establish due to a media connectivity failure '
+    'when one endpoint is internal and the other is remote"; UserType="Caller"; MediaType="applicationsharing"; '
+    'ICEWarn="0x80000"; LocalSite="172.16.30.15:13024"; LocalMR="192.168.1.252:51001"; '
+    'RemoteSite="10.48.54.229:24726"; PortRange="1025:65000"; LocalLocation="1"; RemoteLocation="2"; '
+    'FederationType="1"; MrDnsU="sip.skype.lab"; MrResU="1"')
+
+
+def client_only() -> Path:
+    failure = dict(
+        drop=lambda n, ts, s, d, size: on(DATA_CONN, s, d) or on(PEER_LEG, s, d) or n == 83
+        or (size > 0 and CUT.timestamp() < ts < BYE_AT.timestamp() and (s[1] in SIP_PORTS or d[1] in SIP_PORTS)),
+        gaps=((CUT, BYE_AT),))
+    parts = lab_case(**failure)
+    snooper = next(n for n in parts if n.endswith("_snooper.txt"))
+    parts["alice-pc/Lync-UccApi-0.UccApilog"] = client_log(parts.pop(snooper).decode()).encode()
+    return write("client-uccapi", relabel.bundle(parts, MUC), MUC)
+
+
+def client_log(snooper: str) -> str:
+    """The SfB client's UccApi log of the messages the Edge's trace shows on its FE side: what the
+    client sent (3 ms before the Edge saw it, without the hops' Via and Record-Route the FE added)
+    and what it received (3 ms after, without the FE's own Via on responses)."""
+    out = []
+    for stamp, record in re.findall(r"::(\d\d/\d\d/\d{4}-[\d:.]{12})\.\w+ [^\n]*\$\$begin_record\n(.*?)\$\$end_record",
+                                    snooper, re.S):
+        fields = dict(re.findall(r"^(Direction|Peer|Start-Line|Message-Type): (.*)$", record, re.M))
+        if not fields.get("Peer", "").startswith("sfbfe01."):
+            continue
+        when = dt.datetime.strptime(stamp, "%m/%d/%Y-%H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+        sent = fields["Direction"].startswith("incoming")
+        request = fields["Message-Type"] == "request"
+        head, _, body = record.partition("Message-Body: ")
+        lines = [fields["Start-Line"]]
+        for line in head.splitlines()[head.splitlines().index("Start-Line: " + fields["Start-Line"]) + 1:]:
+            if line.startswith("Via:") and (sent or not request) and CLIENT not in line:
+                continue  # the FE's Via: added after the client sent, removed before it received
+            if sent and request and line.startswith("Record-Route:"):
+                continue
+            if sent and line.startswith("Max-Forwards:"):
+                line = "Max-Forwards: 70"
+            lines.append(line)
+        if sent and fields["Start-Line"].startswith("BYE ") and "b2a211220e344c0a909219a73ad9991d" in head:
+            lines.append(CLIENT_DIAGNOSTICS)
+        body = "" if body.strip() == "-" else body
+        message = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")
+        at = when + dt.timedelta(milliseconds=-3 if sent else 3)
+        stamp = at.strftime("%m/%d/%Y|%H:%M:%S.") + f"{at.microsecond // 1000:03d} 1F68:C14 INFO  :: "
+        local, remote = f"{CLIENT}:{CLIENT_LEG[0][1]}", f"{FE}:{CLIENT_LEG[1][1]}"
+        what, side = ("Sending Packet", "From") if sent else ("Data Received", "To")
+        size = len(message.encode())
+        out.append(f"{stamp}{what} - {remote} ({side} Local Address: {local}) {size} bytes:\r\n")
+        out.append(message if message.endswith("\r\n") else message + "\r\n")
+        out.append(f"{stamp}End of {what} - {remote} ({side} Local Address: {local}) {size} bytes\r\n")
+    return "".join(out)
+
+
 CASES = {
     # CMS's clock 2.31 s ahead, the SfB Edge's 1.5 s behind: the flow must still read in order.
     "skewed-clocks": dict(cms_shift=2.31, sfb_shift=-1.5),
@@ -508,6 +579,7 @@ CASES = {
     "dual-homed": dual_homed,
     "expe-cluster": cluster,
     "no-capture": no_capture,
+    "client-uccapi": client_only,
 }
 
 if __name__ == "__main__":
