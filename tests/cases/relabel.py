@@ -10,7 +10,9 @@ another site had collected it:
   text, and STUN inside TCP/UDP (plain or RFC 4571 framed): XOR-MAPPED/XOR-RELAYED/XOR-PEER-ADDRESS
   (XORed with the magic cookie), CONNECTION-ID and transaction ids. Every MESSAGE-INTEGRITY is
   recomputed with the key that verified the original message (the lab's TURN and ICE passwords are
-  known) and every FINGERPRINT after it, so the capture stays as valid as the original was.
+  known) and every FINGERPRINT after it, so the capture stays as valid as the original was. SIP
+  over TCP is TLS in the lab and left as it is; frames other than Ethernet/IPv4 TCP/UDP are refused.
+  Every SIP message whose body changed length (in a log or a datagram) gets its Content-Length moved.
 * names (host names, domains, users): plain text replacements, longest first, also in file names.
 * Call-IDs and Ms-Conversation-IDs: each replaced by a same-shaped value drawn from `seed`; CMS's
   own call numbers ("call 31:") moved by `cms_call_offset`.
@@ -54,6 +56,7 @@ LAB_KEYS = (
 
 LAB_ZONES = {"expressway": "Europe/Brussels"}  # the lab's other boxes write UTC
 
+SIP_START = re.compile(rb"^(?:[A-Z]+ \S+ SIP/2\.0\r?\n|SIP/2\.0 \d{3} )")
 IPV4 = r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])"
 ADDRESS = re.compile(IPV4 + r"(?:(:| )(\d{1,5})(?!\d)|(;rport=)(\d{1,5}))?")
 RADDR = re.compile(r"raddr " + IPV4 + r" rport (\d{1,5})")
@@ -318,30 +321,37 @@ class Relabel:
         stats: dict = {}
         for ts, buf in reader:
             eth = dpkt.ethernet.Ethernet(buf)
-            ip, l4 = eth.data, eth.data.data
-            src, dst = (socket.inet_ntoa(ip.src), l4.sport), (socket.inet_ntoa(ip.dst), l4.dport)
-            payload = bytes(l4.data)
-            if payload and isinstance(l4, dpkt.udp.UDP) and stun_size(payload, 0) != len(payload):
-                text = payload.decode("latin-1")
-                payload = self.text(text, "sip", ids).encode("latin-1")
-            elif payload:
-                payload = self.stream_payload(payload, stats)
-            (sip_, sport), (dip, dport) = self.endpoint(*src), self.endpoint(*dst)
-            ip.src, ip.dst = socket.inet_aton(sip_), socket.inet_aton(dip)
-            l4.sport, l4.dport = sport, dport
-            l4.data = payload
-            if isinstance(l4, dpkt.udp.UDP):
-                l4.ulen = 8 + len(payload)
-            no_checksum = isinstance(l4, dpkt.udp.UDP) and l4.sum == 0  # UDP may go without one
-            l4.sum = 0  # dpkt recomputes both checksums
-            ip.sum = 0
-            ip.len = ip.hl * 4 + len(bytes(l4))
-            frame = bytearray(bytes(eth))
-            if no_checksum:
-                at = len(frame) - len(bytes(ip)) + ip.hl * 4 + 6
-                frame[at:at + 2] = b"\0\0"
-            writer.writepkt(bytes(frame), ts=ts + self.shift)
+            ip = eth.data
+            if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, (dpkt.tcp.TCP, dpkt.udp.UDP)):
+                raise ValueError("relabel reads Ethernet IPv4 TCP/UDP frames only (the lab's)")
+            writer.writepkt(self.frame(eth, ids, stats), ts=ts + self.shift)
         return out.getvalue(), stats
+
+    def frame(self, eth: dpkt.ethernet.Ethernet, ids: dict[str, str], stats: dict) -> bytes:
+        """One frame: addresses and ports, UDP SIP text, STUN in TCP or UDP; checksums recomputed."""
+        ip, l4 = eth.data, eth.data.data
+        udp = isinstance(l4, dpkt.udp.UDP)
+        src, dst = (socket.inet_ntoa(ip.src), l4.sport), (socket.inet_ntoa(ip.dst), l4.dport)
+        payload = bytes(l4.data)
+        if udp and SIP_START.match(payload):
+            payload = self.text(payload.decode("latin-1"), "sip", ids).encode("latin-1")
+        elif payload:
+            payload = self.stream_payload(payload, stats)  # SIP over TCP: TLS in the lab, left alone
+        (sip_, sport), (dip, dport) = self.endpoint(*src), self.endpoint(*dst)
+        ip.src, ip.dst = socket.inet_aton(sip_), socket.inet_aton(dip)
+        l4.sport, l4.dport = sport, dport
+        l4.data = payload
+        if udp:
+            l4.ulen = 8 + len(payload)
+        no_checksum = udp and l4.sum == 0  # UDP may go without one
+        l4.sum = 0  # dpkt recomputes both checksums
+        ip.sum = 0
+        ip.len = ip.hl * 4 + len(bytes(l4))
+        frame = bytearray(bytes(eth))
+        if no_checksum:
+            at = len(frame) - len(bytes(ip)) + ip.hl * 4 + 6
+            frame[at:at + 2] = b"\0\0"
+        return bytes(frame)
 
 
 LAB_YEAR = 2026  # the lab's CMS syslog stamps carry no year
