@@ -87,7 +87,8 @@ def xconf_set(text: str, settings: dict[str, str]) -> str:
 
 # a. Two shares in one bundle: the first is never bound (no ConnectionBind), the user shares again
 # 3 minutes later and it works. The TURN server gives the second share the relay port the first one
-# freed: only time tells the two allocations apart. Bangalore: CMS and Expressway on India time (UTC+05:30).
+# freed: only time tells the two allocations apart. Bangalore: CMS and Expressway on India time
+# (UTC+05:30).
 BLR = site("blr", {
     CMS: "10.20.30.41", EXPE: "10.20.40.5", EXPC: "10.20.30.40", EDGE: "198.51.100.61", CLIENT: "10.99.7.23",
     FE: "10.99.1.10", CUCM: "10.20.30.10", SCANNER: "192.0.2.144", ENDPOINT: "10.20.60.77", CLIENT_SUBNET: "10.99.7.0"},
