@@ -75,7 +75,7 @@ def test_verdict_roles_and_hosts(case):
         sum(1 for f in doc["findings"] if not f["call_id"])  # one finding per rule and call
     for rule, n in expected.get("evidence_at_least", {}).items():  # merged findings keep all evidence
         assert len(next(f for f in doc["findings"] if f["rule"] == rule)["evidence"]) >= n, rule
-    hosts = {h["address"]: h["role"] for h in doc["hosts"]}
+    hosts = {a: h["role"] for h in doc["hosts"] for a in h["addresses"]}  # every address of a box
     for address, role in expected.get("hosts", {}).items():
         assert hosts.get(address) == role, (address, hosts.get(address))
     assert expected.get("verdict_line", "") in doc["verdict"]["summary"]
