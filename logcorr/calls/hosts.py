@@ -290,7 +290,7 @@ def _expressway(c: Counter) -> str:
 def _sfb(c: Counter) -> str:
     client, edge, front = c["SfB client"], c["SfB Edge"] + c["TURN peer"], c["SfB Front End"]
     server = c["SfB server"] + edge + front
-    if client > server or (client and not edge + front):
+    if client > server:
         return "SfB client"
     if front > edge:
         return "SfB Front End"
