@@ -2,12 +2,16 @@
 import shutil
 from pathlib import Path
 
+import lxml.html
+import openpyxl
 import pandas as pd
 
+from logcorr import api
 from logcorr.calls import hosts
 from logcorr.events import schema
 from logcorr.events.read import read_bundle
 from logcorr.model import host_labels
+from logcorr.report import excel, html, json_report, terminal
 
 T0 = pd.Timestamp("2026-03-02T08:15:00Z")
 SFB_UA = "UCCAPI/16.0.5387.1000 OC/16.0.5387.1000 (Skype for Business)"
@@ -153,3 +157,19 @@ def test_a_case_bundle_keeps_its_roles_without_its_capture_or_its_configuration(
                  events[(events["source"] != "pcap") & (events["parser"] != "xconfig")]):
         got = {h.address: h.role for h in hosts.survey(kept)}
         assert {a: got.get(a) for a in want} == want
+
+
+def test_reports_show_every_address_of_a_box(tmp_path):
+    d = api.diagnose(Path(__file__).parent / "cases" / "share-ok" / "share-ok.zip")
+    edge = next(h for h in d.hosts if h.role == "Expressway-E")
+    edge.addresses = [edge.address, "203.0.113.17"]
+    text = terminal.render(d)
+    assert any("10.48.54.229, 203.0.113.17" in line and "Expressway-E expe01" in line for line in text.splitlines())
+    book = openpyxl.load_workbook(excel.write(d, tmp_path / "r.xlsx"))
+    cells = [c for row in book["Summary"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "10.48.54.229, 203.0.113.17 (expe01)" in cells
+    page = lxml.html.fromstring(html.render(d, {}))
+    row = next(tr for tr in page.xpath("//section[@class='hosts']//tr") if "Expressway-E" in tr.text_content())
+    assert row.xpath(".//code/text()") == ["10.48.54.229", "203.0.113.17"]
+    assert json_report.document(d)["hosts"][0]["addresses"][:1] == [json_report.document(d)["hosts"][0]["address"]]
+    assert d.roles["203.0.113.17"] == d.roles["10.48.54.229"] == "Expressway-E expe01"
