@@ -173,3 +173,15 @@ def test_reports_show_every_address_of_a_box(tmp_path):
     assert row.xpath(".//code/text()") == ["10.48.54.229", "203.0.113.17"]
     assert json_report.document(d)["hosts"][0]["addresses"][:1] == [json_report.document(d)["hosts"][0]["address"]]
     assert d.roles["203.0.113.17"] == d.roles["10.48.54.229"] == "Expressway-E expe01"
+
+
+def test_a_100_trying_names_its_sender_by_its_server_header():
+    """Seen in a capture only (no box's own log): the hop answering 100 is the one its Server names."""
+    rows = [sip("pcap", "pcap", "cap.pcap", "100 INVITE", "", "172.20.8.30:5061", "172.20.9.5:7001",
+                via="172.20.9.5:7001", agent="TANDBERG/4352 (X14.3.2)"),
+            sip("pcap", "pcap", "cap.pcap", "100 INVITE", "", "172.20.8.40:5061", "172.20.8.30:5061",
+                via="172.20.8.30:5061", agent="Acano CallBridge", call="c2"),
+            sip("pcap", "pcap", "cap.pcap", "200 INVITE", "", "172.20.8.30:5061", "172.20.9.5:7001",
+                via="172.20.9.5:7001", agent="Acano CallBridge")]  # forwarded: says nothing of its sender
+    got = roles(rows)
+    assert got["172.20.8.30"] == "Expressway-C" and got["172.20.8.40"] == "CMS"

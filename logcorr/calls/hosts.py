@@ -10,7 +10,8 @@ Every signal the bundle gives votes for a role of an address, and the votes are 
   peers (each an Expressway of the same kind), and whether it is the edge one (TURN on, a traversal
   server zone) or the inside one (a traversal client zone);
 * captures: who sends Allocates, who answers them, which address holds relays, who connects to one;
-* SIP: the User-Agent of a request names the box that sent it first (the bottom Via), an SfB
+* SIP: the User-Agent of a request names the box that sent it first (the bottom Via), the Server
+  of a 100 Trying the hop that sent it, an SfB
   request reaching an Expressway reaches the edge one, and the Via path orders the boxes: of the
   Expressway hops, the one next to CMS is the inside one (C) and the one facing SfB the edge one (E);
   between the edge Expressway and the SfB client, the SfB hop next to the Expressway is the SfB Edge
@@ -87,6 +88,7 @@ def survey(events: pd.DataFrame) -> list[Host]:
     _configured(events[events["event"] == "xconfiguration"], votes)
     _turn_roles(events[events["proto"] == "stun"], votes)
     _sip_headers(sip, votes)
+    _senders(sip, votes)
     _logging_hosts_by_sip(sip, votes)
     _via_paths(sip, votes, {ip: _decide(c) for ip, c in votes.by_ip.items()})
     return [_host(group, votes) for group in _groups(votes)]
@@ -139,6 +141,18 @@ def _sip_headers(sip: pd.DataFrame, vote: Votes) -> None:
             vote(bottom.group(1), role, 2 if role != "Expressway" else 1)
         for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
             vote(hop.group(1), "Expressway")
+
+
+def _senders(sip: pd.DataFrame, vote: Votes) -> None:
+    """A 100 Trying is made by the hop that sends it (no proxy forwards one): its Server header
+    names its sender; so does the header of what a log of no known box sends itself."""
+    trying = (sip["status"] == 100).fillna(False)
+    unowned = sip["parser"].map(lambda p: not ROLES.get(p)) & (sip["direction"] == "out")
+    for src, agent in zip(sip.loc[trying | unowned, "src"], sip.loc[trying | unowned, "user_agent"]):
+        role = next((role for pattern, role in AGENTS if pattern.search(agent)), "")
+        ip = ip_of(src)
+        if role and ip[:1].isdigit():
+            vote(ip, role, 2)
 
 
 def _configured(conf: pd.DataFrame, vote: Votes) -> None:
