@@ -77,15 +77,18 @@ def test_a_real_uccapi_log_read_from_a_bundle_names_the_client(tmp_path, data_di
 
 def test_a_dual_homed_expressway_is_one_host_with_two_addresses():
     rows = xconf("expe-ams", "SystemUnit Name: expe-ams", "Ethernet 1 IP V4 Address: 172.20.9.5",
-                 "Ethernet 2 IP V4 Address: 203.0.113.17", "Traversal Server TURN Mode: On",
+                 "Ethernet 2 IP V4 Address: 203.0.113.17", "Ethernet 2 IP V4 StaticNAT Mode: On",
+                 "Ethernet 2 IP V4 StaticNAT Address: 192.0.2.17", "Traversal Server TURN Mode: On",
                  "Traversal Server TURN Port: 443")
     rows.append(stun("Allocate Request", "172.20.8.40:50000", "203.0.113.17:443"))
     rows.append(stun("Allocate Success Response", "203.0.113.17:443", "172.20.8.40:50000",
                      relayed="203.0.113.17:61000"))
     found = hosts.survey(schema.to_frame(rows))
     edge = next(h for h in found if h.role == "Expressway-E")
-    assert (edge.address, edge.addresses, edge.name) == ("172.20.9.5", ["172.20.9.5", "203.0.113.17"], "expe-ams")
+    assert (edge.address, edge.addresses, edge.name) == (
+        "172.20.9.5", ["172.20.9.5", "203.0.113.17", "192.0.2.17"], "expe-ams")  # LAN 1 first, then LAN 2, its NAT
     assert [h.address for h in found if "203.0.113.17" in h.addresses] == ["172.20.9.5"]  # not a second host
+    assert len(found) == 2  # the Expressway-E and the CMS that asked it for a relay
     labels = host_labels(found)
     assert labels["172.20.9.5"] == labels["203.0.113.17"] == labels["expe-ams"] == "Expressway-E expe-ams"
     assert roles(rows)["172.20.8.40"] == "CMS"  # it sent the Allocate
@@ -185,3 +188,11 @@ def test_a_100_trying_names_its_sender_by_its_server_header():
                 via="172.20.9.5:7001", agent="Acano CallBridge")]  # forwarded: says nothing of its sender
     got = roles(rows)
     assert got["172.20.8.30"] == "Expressway-C" and got["172.20.8.40"] == "CMS"
+
+
+def test_an_sfb_edge_asking_for_a_relay_stays_the_sfb_edge():
+    rows = [sip("sfb_snooper", "sfb", "edge-ams", "INVITE", "out", "198.51.100.40:5061", "203.0.113.17:5061",
+                via="198.51.100.40:5061;10.60.4.77:50917", agent=SFB_UA),
+            stun("Allocate Request", "198.51.100.40:50000", "203.0.113.17:3478")]
+    got = roles(rows)
+    assert got["198.51.100.40"] == "SfB Edge" and got["203.0.113.17"].startswith("Expressway-E")

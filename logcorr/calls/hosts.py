@@ -281,7 +281,8 @@ def roles(events: pd.DataFrame) -> dict[str, str]:
 def _decide(c: Counter) -> str:
     """The role the votes of a box's addresses give."""
     expressway = c["Expressway"] + c["Expressway-E"] + c["Expressway-C"]
-    if c["CMS"] > c["CUCM"] or (c["TURN client"] and not expressway):
+    sfb = sum(c[k] for k in OUTSIDE) + c["TURN peer"]
+    if c["CMS"] > c["CUCM"] or (c["TURN client"] and not expressway and not sfb):
         return "CMS"
     if c["CUCM"] and not expressway:
         return "CUCM"
