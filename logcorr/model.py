@@ -237,6 +237,7 @@ class Finding:
     detail: str = ""
     role: FindingRole | None = None
     explained_by: str | None = None  # on a consequence: the rule id of its cause
+    fact: str = ""  # the rule's `fact`: what was seen, shown instead of the explanation on a consequence
 
 
 # ---------------------------------------------------------------------------- diagnosis

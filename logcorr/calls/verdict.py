@@ -91,8 +91,9 @@ def _call_verdict(rules: RuleSet, call: Call, mine: list[Finding]) -> tuple[Call
 
 
 def _consequence(f: Finding, cause: Finding) -> None:
-    """A consequence states its fact and what it follows from, no cause of its own."""
-    fact = f.explanation.split(". ", 1)[0].rstrip(".")
+    """A consequence states its fact (its rule's `fact`, else its explanation's first sentence) and
+    what it follows from, no cause of its own."""
+    fact = (f.fact or f.explanation.split(". ", 1)[0]).rstrip(".")
     f.role, f.explained_by = "consequence", cause.rule
     f.explanation = f"{fact}. This follows from {cause.rule}: {cause.title}."
 
