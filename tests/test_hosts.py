@@ -196,3 +196,15 @@ def test_an_sfb_edge_asking_for_a_relay_stays_the_sfb_edge():
             stun("Allocate Request", "198.51.100.40:50000", "203.0.113.17:3478")]
     got = roles(rows)
     assert got["198.51.100.40"] == "SfB Edge" and got["203.0.113.17"].startswith("Expressway-E")
+
+
+def test_the_addresses_one_log_calls_its_own_are_one_box():
+    """No configuration dump: the Expressway-E's log shows it receiving on both of its interfaces."""
+    rows = [sip("expressway", "expressway", "expe-ams", "INVITE", "in", "198.51.100.40:50289", "203.0.113.17:5061",
+                via="198.51.100.40:5061;10.60.4.77:50917", agent=SFB_UA),
+            sip("expressway", "expressway", "expe-ams", "INVITE", "out", "172.20.9.5:7001", "172.20.8.30:25647",
+                via="172.20.9.5:7001;198.51.100.40:5061;10.60.4.77:50917", xvia="172.20.9.5:7001", agent=SFB_UA)]
+    found = hosts.survey(schema.to_frame(rows))
+    edge = next(h for h in found if "203.0.113.17" in h.addresses)
+    assert (edge.role, edge.name, sorted(edge.addresses)) == ("Expressway-E", "expe-ams", ["172.20.9.5", "203.0.113.17"])
+    assert sum("172.20.9.5" in h.addresses for h in found) == 1

@@ -99,7 +99,9 @@ def _role_of(parser: str, source: str) -> str:
 
 
 def _own_addresses(sip: pd.DataFrame, vote: Votes) -> None:
-    """A logging host's own address: where it receives, what it sends from; its role by its log."""
+    """A logging host's own addresses: where it receives, what it sends from; its role by its log.
+    The addresses one named host's log calls its own are one box (an Expressway on two interfaces)."""
+    own: dict[str, list[str]] = {}
     for (parser, source), g in sip.groupby(["parser", "source"], sort=False):
         role = _role_of(parser, source)
         if not role:
@@ -107,12 +109,14 @@ def _own_addresses(sip: pd.DataFrame, vote: Votes) -> None:
         for r in g.itertuples():
             mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
             ip = ip_of(mine)
-            if ip and ip[0].isdigit():
+            if ip[:1].isdigit() and not ip.startswith(("0.", "127.")):
                 vote(ip, role, 3)
                 vote.name(ip, r.host)
+                own.setdefault(r.host, []).append(ip)
             theirs = ip_of(r.src if r.direction == "in" else r.dst)
             if role == "SfB client" and theirs[:1].isdigit():
                 vote(theirs, "SfB server")  # a client talks to its pool or its Edge
+    vote.boxes.extend(list(dict.fromkeys(ips)) for host, ips in own.items() if host)
 
 
 def _turn_roles(stun: pd.DataFrame, vote: Votes) -> None:
