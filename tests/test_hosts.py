@@ -208,3 +208,6 @@ def test_the_addresses_one_log_calls_its_own_are_one_box():
     edge = next(h for h in found if "203.0.113.17" in h.addresses)
     assert (edge.role, edge.name, sorted(edge.addresses)) == ("Expressway-E", "expe-ams", ["172.20.9.5", "203.0.113.17"])
     assert sum("172.20.9.5" in h.addresses for h in found) == 1
+    found = hosts.survey(schema.to_frame(rows + xconf("expe-ams", "Ethernet 1 IP V4 Address: 172.20.9.5",
+                                                      "Ethernet 2 IP V4 Address: 203.0.113.17")))
+    assert [h.addresses for h in found if h.name == "expe-ams"] == [["172.20.9.5", "203.0.113.17"]]  # LAN 1 first

@@ -84,8 +84,8 @@ def survey(events: pd.DataFrame) -> list[Host]:
     `CMS cms01`, `Expressway-E expe01`, `SfB Edge`: each signal votes, then `_decide` weighs them."""
     votes = Votes()
     sip = events[events["proto"] == "sip"]
+    _configured(events[events["event"] == "xconfiguration"], votes)  # first: its LAN 1 is the primary address
     _own_addresses(sip, votes)
-    _configured(events[events["event"] == "xconfiguration"], votes)
     _turn_roles(events[events["proto"] == "stun"], votes)
     _sip_headers(sip, votes)
     _senders(sip, votes)
