@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..events import sip
-from ..model import FLOW_STEPS, Call, Evidence, Finding, Step
+from ..model import FLOW_STEPS, Call, Evidence, Finding, Step, stop_index
 from . import link
 from .hosts import ip_of
 
@@ -516,8 +516,8 @@ MISSING_TEXT = {
 
 
 def _verdict(steps: list[Step]) -> tuple[str, str]:
-    """(stage, sentence): the last step seen before the first missing one, worded for a person."""
-    first_missing = next((i for i, s in enumerate(steps) if s.state == "missing"), None)
+    """(stage, sentence): the last step seen before the flow stopped, worded for a person."""
+    first_missing = stop_index(steps)
     upto = steps if first_missing is None else steps[:first_missing]
     seen = [i for i, s in enumerate(upto) if s.state == "seen"]
     if not seen:
