@@ -77,10 +77,10 @@ def test_verdict_roles_and_hosts(case):
         assert len(next(f for f in doc["findings"] if f["rule"] == rule)["evidence"]) >= n, rule
     if "verdict_summary" in expected:  # what the call's one line says (e.g. what the bundle lacks)
         assert expected["verdict_summary"] in call["verdict"]["summary"], call["verdict"]["summary"]
-    hosts = {a: h["role"] for h in doc["hosts"] for a in [h["address"], *h.get("addresses", [])]}
+    hosts = {a: h["role"] for h in doc["hosts"] for a in h["addresses"]}  # every address of a box
     for address, role in expected.get("hosts", {}).items():
         assert hosts.get(address) == role, (address, hosts.get(address))
-    names = {a: h["name"] for h in doc["hosts"] for a in [h["address"], *h.get("addresses", [])]}
+    names = {a: h["name"] for h in doc["hosts"] for a in h["addresses"]}
     for address, name in expected.get("host_names", {}).items():  # one host, several addresses
         assert names.get(address) == name, (address, names.get(address))
     assert expected.get("verdict_line", "") in doc["verdict"]["summary"]
