@@ -81,8 +81,11 @@ def test_verdict_roles_and_hosts(case):
     for address, role in expected.get("hosts", {}).items():
         assert hosts.get(address) == role, (address, hosts.get(address))
     names = {a: h["name"] for h in doc["hosts"] for a in h["addresses"]}
-    for address, name in expected.get("host_names", {}).items():  # one host, several addresses
+    for address, name in expected.get("host_names", {}).items():
         assert names.get(address) == name, (address, names.get(address))
+    boxes = [sorted(h["addresses"]) for h in doc["hosts"]]
+    for box in expected.get("boxes", []):  # these addresses are one host, and it has no other
+        assert sorted(box) in boxes, (box, boxes)
     assert expected.get("verdict_line", "") in doc["verdict"]["summary"]
 
 
