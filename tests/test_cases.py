@@ -87,6 +87,8 @@ def test_verdict_roles_and_hosts(case):
     for box in expected.get("boxes", []):  # these addresses are one host, and it has no other
         assert sorted(box) in boxes, (box, boxes)
     assert expected.get("verdict_line", "") in doc["verdict"]["summary"]
+    if "verdict_severity" in expected:  # a failed share is an error, whatever its cause's own rank
+        assert doc["verdict"]["severity"] == expected["verdict_severity"]
 
 
 def test_other_calls(case):
