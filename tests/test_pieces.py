@@ -15,6 +15,7 @@ import pytest
 
 from logcorr.events import pieces, schema
 from logcorr.events.parsers import REGISTRY, ParseContext, identify
+from logcorr.events.parsers.text import TextParser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import make_bundle  # noqa: E402
@@ -116,3 +117,19 @@ def test_small_or_uncut_files_are_read_whole(bundle):
     assert entry is None
     path = bundle / "syslog"
     assert pieces.plan(str(path), REGISTRY[_job(path)[0]].parser, 2) is None  # below SPLIT_BYTES
+
+
+def test_bundle_read_on_all_cores_as_in_one_process(bundle, monkeypatch):
+    """The pool path: files cut in pieces, parsed beside the capture, joined, sorted."""
+    from logcorr.events import read
+
+    one = read.read_bundle(bundle)  # a small bundle is read in this process, file by file
+    monkeypatch.setattr(read, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(pieces, "SPLIT_BYTES", 100_000)
+    monkeypatch.setattr(read.os, "cpu_count", lambda: 3)
+    texts = [p for p in bundle.iterdir() if isinstance(REGISTRY[_job(p)[0]].parser, TextParser)]
+    cut = [p for p in texts if pieces.plan(str(p), REGISTRY[_job(p)[0]].parser, 3)]
+    assert len(cut) == 3  # the CMS, Expressway and SfB logs
+    many = read.read_bundle(bundle)
+    pd.testing.assert_frame_equal(many.events, one.events)
+    assert many.sources == one.sources and many.notes == one.notes
