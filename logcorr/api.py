@@ -35,7 +35,7 @@ def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str
     source_clocks, table = clocks.aligned(result.events)
     calls = flow.build(table)
     findings = rules_stage.apply(ruleset, table, calls)
-    flow.attribute(findings, calls)
+    flow.attribute(findings, calls, table)
     findings, overall = verdict.decide(calls, findings, ruleset)
     return Diagnosis(read=replace(result, events=table), clocks=source_clocks, hosts=hosts.survey(table),
                      calls=calls, findings=findings, rules=ruleset, verdict=overall)

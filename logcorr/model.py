@@ -141,17 +141,25 @@ class Clock:
 
 @dataclass
 class Host:
-    """A box the bundle shows, by its address."""
+    """A box the bundle shows, by its addresses (an Expressway with two LAN interfaces has two)."""
 
-    address: str
+    address: str  # its primary address (the first LAN interface's, when its configuration says)
     role: HostRole = "unknown"
     name: str = ""  # the host name its own log gives, if any
     label: str = ""  # how the reports title it (`Expressway-E expe01`, `Expressway-E (TURN server)`)
+    addresses: list[str] = field(default_factory=list)  # every address, the primary one first
+
+    def __post_init__(self) -> None:
+        self.addresses = [self.address] + [a for a in dict.fromkeys(self.addresses) if a != self.address]
 
 
 def host_labels(hosts: list[Host]) -> dict[str, str]:
-    """address -> label, and host name -> the same label (traces name their peers by FQDN)."""
-    labels = {h.address: h.label or h.role for h in hosts}
+    """Every address of a host -> its label, and its host name -> the same label (traces name
+    their peers by FQDN)."""
+    labels: dict[str, str] = {}
+    for h in hosts:
+        for address in h.addresses:
+            labels.setdefault(address, h.label or h.role)
     for h in hosts:
         if h.name:
             labels.setdefault(h.name, labels[h.address])
@@ -178,6 +186,24 @@ class Step:
     note: str = ""
 
 
+# Steps whose absence stops nothing once a later step was seen: the keep-alive Refresh is only due
+# some time after the allocation, so a share that fails early has none yet.
+GAP_STEPS = frozenset({"refresh"})
+
+
+def stop_index(steps: list[Step]) -> int | None:
+    """Where the flow stopped: its first missing step, unless that is a keep-alive (GAP_STEPS)
+    with a seen step after it. Other steps keep their order even when later messages came anyway
+    (CMS ACKs an answer that has no relay candidate: the failure is still the missing Allocate)."""
+    for i, step in enumerate(steps):
+        if step.state != "missing":
+            continue
+        if step.name in GAP_STEPS and any(later.state == "seen" for later in steps[i + 1:]):
+            continue
+        return i
+    return None
+
+
 @dataclass
 class CallVerdict:
     """How one call went: ok, failed at `step` (because of rule `cause`), or incomplete."""
@@ -197,7 +223,7 @@ class Call:
     start: pd.Timestamp | None = None
     sources: list[str] = field(default_factory=list)
     conversation_id: str = ""
-    stage: str = ""  # the last step seen before the first missing one
+    stage: str = ""  # the last step seen before the flow stopped (stop_index)
     steps: list[Step] = field(default_factory=list)
     summary: str = ""
     allocations: list[str] = field(default_factory=list)
@@ -229,6 +255,7 @@ class Finding:
     detail: str = ""
     role: FindingRole | None = None
     explained_by: str | None = None  # on a consequence: the rule id of its cause
+    fact: str = ""  # the rule's `fact`: what was seen, shown instead of the explanation on a consequence
 
 
 # ---------------------------------------------------------------------------- diagnosis
@@ -244,7 +271,7 @@ class Verdict:
         """The worst finding's severity; the first presentation call that stopped, else the worst
         finding, else the furthest any presentation call got."""
         worst = max((f.severity for f in findings), default=None)
-        stopped = next((c for c in calls if any(s.state == "missing" for s in c.steps)), None)
+        stopped = next((c for c in calls if stop_index(c.steps) is not None), None)
         if stopped is not None:
             return cls(worst, f"call {stopped.call_id}: {stopped.summary}")
         top = next((f for f in findings if f.severity == worst), None)

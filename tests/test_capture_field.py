@@ -82,7 +82,7 @@ def test_every_message_tshark_reads_is_ours_too(oracle: Path) -> None:
             mine = [e for e in events if e["proto"] == "sip" and e["call_id"] == call_id and e["pos"] <= frame]
             assert mine and mine[-1]["method"] == method and mine[-1]["src"] == inner_source(row)
             checked += 1
-    if name not in ("ms_turn_tcp443_pseudo_tls", "stun_len_past_datagram"):
+    if name not in ("ms_turn_tcp443_pseudo_tls", "stun_len_past_datagram", "stun_classic_tcp"):
         assert checked, "tshark read nothing: the oracle is not proving anything"
     # nothing unread goes uncounted, and these captures hold nothing unreadable
     assert ctx.skipped == 0, ctx.skip_reasons
@@ -127,6 +127,82 @@ def test_classic_stun_has_its_rfc3489_addresses() -> None:
     assert req["summary"] == "Binding Request CHANGE-REQUEST: change IP, change port classic STUN (RFC 3489)"
     assert res["mapped"] == "192.0.2.20:40010"
     assert "SOURCE-ADDRESS: 198.51.100.10:3478 CHANGED-ADDRESS: 198.51.100.11:3479" in res["summary"]
+
+
+def test_classic_stun_over_tcp() -> None:
+    """No cookie and no framing: each message is found by its header's length, whole or cut
+    across segments, one after another in a segment. tshark 4.0 has no classic STUN on TCP (its
+    STUN dissector there needs the cookie), so it shows the segments as plain TCP; the messages are
+    checked against what make_field.py wrote, the frames and ports against tshark."""
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    from make_field import classic_tcp
+
+    events, ctx = run("stun_classic_tcp")
+    stun = [e for e in events if e["proto"] == "stun"]
+    t1, t2 = bytes(range(0x60, 0x70)).hex(), bytes(range(0x70, 0x80)).hex()
+    assert [(e["pos"], e["event"], e["txn_id"], e["src"]) for e in stun] == [
+        (4, "Binding Request", t1, "192.0.2.20:40012"),
+        (5, "Binding Request", t2, "192.0.2.20:40012"),  # its bytes in frames 5 to 8
+        (9, "Binding Success Response", t1, "198.51.100.10:3478"),
+        (9, "Binding Success Response", t2, "198.51.100.10:3478"),
+    ]
+    assert all(e["transport"] == "TCP" and e["summary"].endswith("classic STUN (RFC 3489)") for e in stun)
+    assert stun[1]["username"] == "classic-user"
+    assert stun[3]["mapped"] == "192.0.2.20:40012" and "CHANGED-ADDRESS: 198.51.100.11:3479" in stun[3]["summary"]
+    # the bytes of each direction are the messages, nothing left over or skipped
+    payloads = [f[54:] for f in classic_tcp()]
+    assert "".join(e["raw"] for e in stun[:2]) == b"".join(payloads[3:8]).hex()
+    assert "".join(e["raw"] for e in stun[2:]) == payloads[8].hex()
+    assert ctx.skipped == 0 and ctx.warning_count == 0
+    oracle = rows(DATA / "stun_classic_tcp.tshark.csv")
+    assert [r["_ws.col.Protocol"] for r in oracle] == ["TCP"] * 9
+    assert not any(r["classicstun.type"] or r["stun.type"] for r in oracle)
+    for e in stun:
+        row = oracle[e["pos"] - 1]
+        assert e["src"] == f"{row['ip.src']}:{row['tcp.srcport']}" and e["dst"] == f"{row['ip.dst']}:{row['tcp.dstport']}"
+
+
+def test_classic_stun_over_tcp_a_byte_at_a_time() -> None:
+    """The stream's first message is recognised once its last byte has come, then read on."""
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    from capture_build import pcap_file
+    from make_field import Stream, classic_tcp
+
+    client, server = (f[54:] for f in (classic_tcp()[3], classic_tcp()[8]))
+    second = b"".join(f[54:] for f in classic_tcp()[4:8])
+    st = Stream(("192.0.2.20", 40014), ("198.51.100.10", 3478)).handshake()
+    st.send(0, second + client, size=1).send(1, server, size=1)  # 36 bytes first: past the 32-byte tail
+    data = pcap_file([(1_700_000_000_000_000_000 + i, f) for i, f in enumerate(st.frames)])
+    ctx = ParseContext(file="x.pcap")
+    stun = [e for e in PARSER.parse(io.BytesIO(data), ctx) if e["proto"] == "stun"]
+    first = 4  # frame of the first payload byte
+    assert len(second) == 36 and stun[0]["username"] == "classic-user"
+    assert [(e["event"], e["pos"]) for e in stun] == [
+        ("Binding Request", first), ("Binding Request", first + len(second)),
+        ("Binding Success Response", first + len(client + second)),
+        ("Binding Success Response", first + len(client + second) + len(server) // 2)]
+    assert ctx.skipped == 0 and ctx.warning_count == 0
+
+
+def test_a_stream_that_only_looks_like_classic_stun_is_not_taken_for_it() -> None:
+    """A classic header whose attributes are not RFC 3489's, or whose length does not end on an
+    attribute, is no evidence: the connection is not followed."""
+    import sys
+
+    sys.path.insert(0, str(DATA))
+    from capture_build import pcap_file
+    from make_field import Stream
+
+    bogus = bytes.fromhex("0001000c") + bytes(16) + bytes.fromhex("7f000004") + b"abcdefgh"  # attribute 0x7f00
+    cut = bytes.fromhex("01010010") + bytes(16) + bytes.fromhex("00010008") + bytes(8) + bytes.fromhex("00040008")
+    st = Stream(("192.0.2.20", 40013), ("198.51.100.10", 3478)).send(0, bogus).send(1, cut)
+    data = pcap_file([(1_700_000_000_000_000_000 + i, f) for i, f in enumerate(st.frames)])
+    ctx = ParseContext(file="x.pcap")
+    assert [e for e in PARSER.parse(io.BytesIO(data), ctx) if e["proto"] == "stun"] == []
 
 
 def test_ms_turn_attributes() -> None:

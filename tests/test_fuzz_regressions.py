@@ -248,9 +248,9 @@ def test_sip_over_tcp_in_one_byte_segments_is_linear():
     packets += [ipv4("10.0.0.1", "10.0.0.2", 6, tcp(1000, 5061, 100 + i, "A", stream[i:i + 1]))
                 for i in range(40, len(stream))]
     data = pcap_file([(1795000000_000000 + i, ethernet(p)) for i, p in enumerate(packets)])
-    started = time.perf_counter()  # was 6 s: the buffer copied and searched again per byte
+    started = time.process_time()  # was 6 s: the buffer copied and searched again per byte (CPU time: load-proof)
     events = list(REGISTRY[0].parse(io.BytesIO(data), ParseContext(file="c.pcap")))
-    assert time.perf_counter() - started < 4
+    assert time.process_time() - started < 4
     assert [e["event"] for e in events] == ["open", "OPTIONS", "OPTIONS"]
     assert [e["pos"] for e in events[1:]] == [2, 3 + len(message) - 40]  # frame of the first byte
 

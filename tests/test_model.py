@@ -9,7 +9,7 @@ import pytest
 
 from logcorr import api, cli
 from logcorr.errors import ExitCode
-from logcorr.model import (FLOW_STEPS, Call, CallVerdict, Diagnosis, Evidence, Finding, Host, ReadResult,
+from logcorr.model import (FLOW_STEPS, Call, CallVerdict, Diagnosis, Evidence, Finding, Host, ReadResult, stop_index,
                            Severity, SourceReport, Step, Verdict, iso)
 from logcorr.report import json_report
 from logcorr.rules import RuleSet, worst_first
@@ -76,12 +76,15 @@ def test_json_report_carries_the_new_fields_and_fits_the_schema():
     cause = finding("presenter-rights", "error", role="cause")
     consequence = finding("share-invite-rejected", "error", role="consequence", explained_by="presenter-rights")
     d = diagnosis([call, Call("c2", "audio,video")], [cause, consequence],
-                  hosts=[Host("10.48.54.230", "CMS", "cms01", "CMS cms01")])
+                  hosts=[Host("10.48.54.230", "CMS", "cms01", "CMS cms01"),
+                         Host("10.48.54.229", "Expressway-E", "expe01", addresses=["203.0.113.9", "10.48.54.229"])])
     doc = json_report.document(d)
     jsonschema.validate(doc, SCHEMA)
     assert doc["version"] == d.version and doc["version"]
     assert doc["verdict"] == {"severity": "error", "summary": "call c1: stopped after step 1 (invite)"}
-    assert doc["hosts"] == [{"address": "10.48.54.230", "role": "CMS", "name": "cms01"}]
+    assert doc["hosts"] == [{"address": "10.48.54.230", "role": "CMS", "name": "cms01", "addresses": ["10.48.54.230"]},
+                            {"address": "10.48.54.229", "role": "Expressway-E", "name": "expe01",
+                             "addresses": ["10.48.54.229", "203.0.113.9"]}]  # the primary address first
     assert doc["calls"][0]["verdict"] == {"state": "failed", "step": "answer-relay", "cause": "presenter-rights",
                                           "summary": "the share INVITE was refused"}
     assert doc["calls"][1]["verdict"] is None and doc["calls"][1]["start"] is None
@@ -174,3 +177,34 @@ def test_workbook_keeps_the_calls_events_when_it_must_leave_some_out(monkeypatch
     kept = {tuple(r[where].rsplit(":", 1)) for r in rows[:-1]}
     assert {(f, str(p)) for f, p in share.event_keys} <= kept and len(kept) < len(d.events)
     assert "more events left out" in rows[-1][1]
+
+
+def steps_of(states: str) -> list[Step]:
+    """One letter per flow step: s seen, m missing, n not observable."""
+    word = {"s": "seen", "m": "missing", "n": "not observable"}
+    return [Step(name, word[c]) for name, c in zip(FLOW_STEPS, states)]
+
+
+@pytest.mark.parametrize("states, stop", [
+    ("sssssssssssss", None),
+    ("sssssmsssssss", None),          # a Refresh not seen, the flow went on to the end: a gap
+    ("sssssmsssmmmm", 9),             # the Refresh not yet due when the bind never came
+    ("smmmmmmmmmmmm", 1),
+    ("smmmmmmsmmmmm", 1),             # CMS ACKs an answer without a relay: the Allocate is still missing
+    ("snnnnnsssmmmm", 9),
+    ("mmmmmmmmmmmmm", 0),
+])
+def test_the_flow_stops_at_its_first_missing_step_but_a_refresh_not_yet_due(states, stop):
+    assert stop_index(steps_of(states)) == stop
+
+
+def test_a_refresh_not_yet_due_is_not_the_failing_step():
+    from logcorr.calls import verdict
+    from logcorr.rules import load_rules
+    call = Call("c1", "applicationsharing", start=T0, steps=steps_of("sssssmsssmmmm"), summary="x")
+    cause = finding("turn-missing-connectionbind", "error")
+    consequence = finding("ice-no-checks", "warning")
+    findings, overall = verdict.decide([call], [cause, consequence], load_rules([REPO / "rules"]))
+    assert call.verdict.state == "failed" and call.verdict.step == "connection-bind"
+    assert call.verdict.cause == "turn-missing-connectionbind"
+    assert [f.role for f in findings] == ["cause", "consequence"]

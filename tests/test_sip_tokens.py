@@ -6,7 +6,7 @@ import pytest
 from logcorr.events import sip
 from logcorr.events.capture import sipwire
 
-HEAD = "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK1\r\nCall-ID: tok@host\r\nCSeq: 8 {m}\r\nContent-Length: 0\r\n\r\n"
+HEAD = "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: tok@host\r\nCSeq: 8 {m}\r\nContent-Length: 0\r\n\r\n"
 
 
 @pytest.mark.parametrize("method, uri", [
@@ -43,7 +43,7 @@ def test_a_response_keeps_its_cseq_method_as_sent() -> None:
 def test_a_joined_request_line_is_cut_for_any_method_token(method: str) -> None:
     from logcorr.events.scrape import unjoin_sip
     joined = f"{method} sip:bob@example.com SIP/2.0 Via: SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bK1\r\n" \
-             f"Call-ID: j@192.0.2.1\r\nCSeq: 3 {method}\r\nContent-Length: 0\r\n\r\n"
+             f"From: <sip:a@192.0.2.1>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: j@192.0.2.1\r\nCSeq: 3 {method}\r\nContent-Length: 0\r\n\r\n"
     msg = sip.parse_message(unjoin_sip(joined))
     assert (msg.method, msg.header("Via"), msg.cseq) == (method, "SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bK1", ("3", method))
     assert msg.defects == []

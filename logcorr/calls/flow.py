@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..events import sip
-from ..model import FLOW_STEPS, Call, Evidence, Finding, Step
+from ..model import FLOW_STEPS, Call, Evidence, Finding, Step, stop_index
+from . import link
 from .hosts import ip_of
 
 TURN_STEPS = {"allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
@@ -31,7 +32,7 @@ MAX_EVIDENCE = 3
 COLUMNS = ("ts_aligned", "source", "host", "file", "pos", "proto", "event", "direction", "src", "dst",
            "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
            "ms_diagnostics", "ice_ufrag", "candidates", "conversation_id", "txn_id", "error_code",
-           "relayed", "peer", "connection_id", "username", "summary")
+           "relayed", "peer", "connection_id", "username", "lifetime", "summary")
 Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pandas per call is slow
 
 
@@ -325,9 +326,16 @@ def _allocate_success(fl: _Flow) -> None:
 
 
 def _refresh(fl: _Flow) -> None:
-    ref_req, ref_ok = fl.ctrl("Refresh Request"), fl.ctrl("Refresh Success Response")
-    if ref_req and ref_ok:
-        fl.seen("refresh", ref_req[:1] + ref_ok[:1])
+    """A Refresh that keeps the allocation alive (LIFETIME absent or > 0, RFC 5766 7.1), answered;
+    the lifetime-0 Refresh that releases the allocation after the call is not this step."""
+    keep = [r for r in fl.ctrl("Refresh Request") if r["lifetime"] is None or r["lifetime"] > 0]
+    txns = {r["txn_id"] for r in keep}
+    ok = [r for r in fl.ctrl("Refresh Success Response") if r["txn_id"] in txns]
+    if ok:
+        req = next(r for r in keep if r["txn_id"] == ok[0]["txn_id"])
+        fl.seen("refresh", [req, ok[0]])
+    elif not keep and fl.ctrl("Refresh Request"):
+        fl.steps["refresh"].note = "only a Refresh with LIFETIME 0 (releasing the allocation) was seen"
 
 
 def _connection_attempt(fl: _Flow) -> bool:
@@ -346,6 +354,7 @@ def _connection_bind(fl: _Flow) -> bool:
     binds = [r for r in fl.stun.event("ConnectionBind Request")
              if r["connection_id"] == fl.attempt["connection_id"]]
     if not binds:
+        _other_binds(fl)
         return False
     fl.bind = bind = binds[0]
     fl.link(binds)
@@ -354,6 +363,22 @@ def _connection_bind(fl: _Flow) -> bool:
             note="on a new TCP connection " + bind["src"] if new_conn
             else "on the control connection (RFC 6062 wants a new one)")
     return True
+
+
+def _other_binds(fl: _Flow) -> None:
+    """ConnectionBinds from CMS's address after the attempt that name another CONNECTION-ID."""
+    lo, hi = fl.attempt["ts_aligned"], fl.attempt["ts_aligned"] + ALLOCATION_WINDOW
+    other = [r for r in fl.stun.event("ConnectionBind Request") if ip_of(r["src"]) == ip_of(fl.client)
+             and ip_of(r["dst"]) == ip_of(fl.server) and lo <= r["ts_aligned"] <= hi]
+    if other:
+        named = ", ".join(sorted({_hex(r["connection_id"]) for r in other}))
+        fl.explain("connection-bind", f"the ConnectionBind from {other[0]['src']} names CONNECTION-ID {named}, "
+                   f"not the ConnectionAttempt's {_hex(fl.attempt['connection_id'])}", other)
+        fl.link(other)
+
+
+def _hex(value) -> str:
+    return f"{int(value):#x}" if value is not None else "none"
 
 
 def _connection_bind_success(fl: _Flow) -> bool:
@@ -491,8 +516,8 @@ MISSING_TEXT = {
 
 
 def _verdict(steps: list[Step]) -> tuple[str, str]:
-    """(stage, sentence): the last step seen before the first missing one, worded for a person."""
-    first_missing = next((i for i, s in enumerate(steps) if s.state == "missing"), None)
+    """(stage, sentence): the last step seen before the flow stopped, worded for a person."""
+    first_missing = stop_index(steps)
     upto = steps if first_missing is None else steps[:first_missing]
     seen = [i for i, s in enumerate(upto) if s.state == "seen"]
     if not seen:
@@ -514,13 +539,15 @@ def _verdict(steps: list[Step]) -> tuple[str, str]:
     return stage, f"stopped after step {last + 1} ({stage}): {SEEN_TEXT[stage]}{detail}{when}; {what}"
 
 
-def attribute(findings: list[Finding], calls: list[Call]) -> None:
-    """Give findings without a call the call whose events their evidence cites."""
-    for f in findings:
-        if f.call_id:
-            continue
-        cited = {(e.file, e.pos) for e in f.evidence}
-        for call in calls:
-            if cited & call.event_keys:
-                f.call_id = call.call_id
-                break
+def attribute(findings: list[Finding], calls: list[Call], events: pd.DataFrame | None = None) -> None:
+    """Give findings without a call the call whose events their evidence cites: events the flow
+    cited first, then those a link ties to a call (link.py: CONNECTION-ID, CMS's call number,
+    refused connects to the TURN port)."""
+    loose = [f for f in findings if not f.call_id]
+    if not loose:
+        return
+    linked = link.event_calls(events, calls) if events is not None else {}
+    for f in loose:
+        cited = [(e.file, e.pos) for e in f.evidence]
+        owner = next((call.call_id for call in calls if call.event_keys.intersection(cited)), "")
+        f.call_id = owner or next((linked[k] for k in cited if k in linked), "")

@@ -1,6 +1,7 @@
 """calls + findings -> the verdict: one root cause per presentation call, its consequences under it.
 
-A call's failing step is its first missing flow step. Its cause is the call's finding whose rule
+A call's failing step is its first missing flow step (a keep-alive Refresh not yet due excepted:
+model.stop_index). Its cause is the call's finding whose rule
 `explains` that step (or a step before it that the bundle cannot show); `outranks` in the rules
 decides between several. Every other finding of the call is a consequence of that cause; findings
 of no failed call are context. One finding per fact: findings of one rule on one call are merged,
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..model import FLOW_STEPS, Call, CallVerdict, Finding, Severity, Verdict
+from ..model import FLOW_STEPS, Call, CallVerdict, Finding, Severity, Verdict, stop_index
 from ..rules.model import RuleSet
 
 _ORDER = {name: i for i, name in enumerate(FLOW_STEPS)}
@@ -39,10 +40,10 @@ def merge(findings: list[Finding]) -> list[Finding]:
 
 def _window(call: Call) -> tuple[int, int] | None:
     """(first step the cause may explain, failing step) by flow index; None for a call that went well."""
-    states = [s.state for s in call.steps]
-    if "missing" not in states:
+    failing = stop_index(call.steps)
+    if failing is None:
         return None
-    failing = states.index("missing")
+    states = [s.state for s in call.steps]
     start = failing
     while start > 0 and states[start - 1] == "not observable":
         start -= 1
@@ -91,8 +92,9 @@ def _call_verdict(rules: RuleSet, call: Call, mine: list[Finding]) -> tuple[Call
 
 
 def _consequence(f: Finding, cause: Finding) -> None:
-    """A consequence states its fact and what it follows from, no cause of its own."""
-    fact = f.explanation.split(". ", 1)[0].rstrip(".")
+    """A consequence states its fact (its rule's `fact`, else its explanation's first sentence) and
+    what it follows from, no cause of its own."""
+    fact = (f.fact or f.explanation.split(". ", 1)[0]).rstrip(".")
     f.role, f.explained_by = "consequence", cause.rule
     f.explanation = f"{fact}. This follows from {cause.rule}: {cause.title}."
 

@@ -28,6 +28,7 @@ def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
     ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     with open(path, "rb") as fh:
         table = schema.to_frame(REGISTRY[index].parse(fh, ctx))
+    table["parser"] = REGISTRY[index].key  # which parser read it: what box wrote the file
     return table, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 

@@ -66,6 +66,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("realm", "str", "STUN REALM"),
     Column("lifetime", "int", "STUN LIFETIME seconds"),
     Column("call_number", "int", "CMS call number `N` of a CMS log line `call N: ...`"),
+    Column("parser", "str", "the parser that read it (`cms`, `expressway`, `xconfig`, `sfb_snooper`, "
+           "`sfb_uccapi`, `siptext`, `pcap`): the registry entry whose `role` says what box wrote the file"),
     Column("summary", "str", "one human line"),
     Column("raw", "str", "the record as read (SIP message text; STUN as hex), cut at 64 KiB"),
 )
@@ -74,7 +76,7 @@ NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 STR_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "str")
 # few values over many rows: each value held once, shared by the rows (and pickled once)
-FEW_VALUED = ("source", "host", "file", "proto", "event", "direction", "transport", "method")
+FEW_VALUED = ("source", "parser", "host", "file", "proto", "event", "direction", "transport", "method")
 
 
 def empty_frame() -> pd.DataFrame:

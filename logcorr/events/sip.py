@@ -230,7 +230,7 @@ def parse_message(text: str) -> SipMessage:
 
 def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
     """What RFC 3261's grammar refuses in a message read anyway (RFC 4475 3.1.2): said, not fatal."""
-    out = _address_defects(msg)
+    out = _address_defects(msg) + _header_defects(msg)
     if msg.is_request and first_line.rstrip("\r") != first_line.rstrip("\r").rstrip(" \t"):
         out.append("white space after the start line")
     length = msg.header("Content-Length")
@@ -252,6 +252,35 @@ def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
     date = msg.header("Date")
     if date and not date.rstrip().endswith(" GMT"):
         out.append("Date not in GMT")
+    return out
+
+
+# RFC 3261 8.1.1 and 20: what every message carries once (Max-Forwards is left out of the
+# required ones: an RFC 2543 request has none, and RFC 4475 3.4.1 asks that it be accepted)
+REQUIRED = ("To", "From", "Call-ID", "CSeq", "Via")
+SINGLE = ("To", "From", "Call-ID", "CSeq", "Max-Forwards", "Content-Length", "Content-Type")
+DISPLAY_NAME = re.compile(r"^[A-Za-z0-9.!%*_+`'~\s-]*$")  # tokens and white space, one class: no backtracking
+
+
+def _header_defects(msg: SipMessage) -> list[str]:
+    """Required headers missing or repeated, a CSeq naming another method than the request's, and
+    an unquoted display name that is not made of tokens (RFC 4475 3.1.2.15, 3.1.2.17, 3.3.1, 3.3.8)."""
+    out = []
+    if not msg.start_line or "start line is not SIP" in msg.defects:
+        return out
+    counts = {name: len(msg.header_all(name)) for name in SINGLE}
+    missing = [name for name in REQUIRED if not counts.get(name, len(msg.header_all(name)))]
+    if missing:
+        out.append("missing " + ", ".join(missing))
+    repeated = [name for name in SINGLE if counts[name] > 1]
+    if repeated:
+        out.append("more than one " + ", ".join(repeated))
+    if msg.is_request and msg.cseq[1] and msg.cseq[1] != msg.method:
+        out.append(f"CSeq method {msg.cseq[1][:40]} is not the request's")
+    for name in ("From", "To"):
+        value = msg.header(name)
+        if "<" in value and not value.lstrip().startswith('"') and not DISPLAY_NAME.match(value.split("<", 1)[0]):
+            out.append(f"display name in {name} neither tokens nor a quoted string")
     return out
 
 

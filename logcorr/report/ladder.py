@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..calls.hosts import ip_of
-from ..model import FLOW, FLOW_STEPS, HOST_ROLES, Call
+from ..model import FLOW, FLOW_STEPS, HOST_ROLES, Call, stop_index
 
 COL = 22  # characters per column
 
@@ -155,7 +155,8 @@ def _failing_step(call: Call) -> str:
     verdict = call.verdict
     if verdict is not None and verdict.step:
         return verdict.step
-    return next((s.name for s in call.steps if s.state == "missing"), "")
+    stop = stop_index(call.steps)
+    return call.steps[stop].name if stop is not None else ""
 
 
 def _expected(step: str, call: Call, rows: list[dict], lanes: list[str]) -> Expected | None:

@@ -64,13 +64,17 @@ def run_example(rule: Rule, example: Example) -> str | None:
 
 
 def check_rules(dirs: Sequence[Path]) -> list[str]:
-    """Every problem: load errors of all files, then every example that does not hold."""
+    """Every problem: load errors of all files, then rules without a `fact` and every example that
+    does not hold."""
     try:
         ruleset = load_rules([Path(d) for d in dirs])
     except RuleError as err:
         return list(err.errors)
     failures = []
     for rule in ruleset.rules:
+        if not rule.fact:
+            failures.append(f"{rule.file}:{rule.line}: no 'fact': when this rule's finding is a consequence "
+                            "of another's cause, only its explanation's first sentence could be shown")
         for example in rule.examples:
             problem = run_example(rule, example)
             if problem:

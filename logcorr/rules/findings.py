@@ -112,6 +112,7 @@ def make_finding(rule: Rule, hit: Hit, view: View) -> Finding:
         rule=rule.id, severity=Severity(rule.severity), title=rule.title, call_id=call_id, ts=ts,
         explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
         evidence=[_evidence(view, r) for r in rows], detail=_render(rule.detail, lookup).strip(),
+        fact=_render(rule.fact, lookup).strip(),
     )
 
 
@@ -128,6 +129,7 @@ def _call_finding(rule: Rule, hit: Hit) -> Finding:
         rule=rule.id, severity=Severity(rule.severity), title=rule.title, call_id=call.call_id,
         ts=ts, explanation=_render(rule.explanation, lookup), fix=_render(rule.fix, lookup),
         evidence=list(evidence), detail=_render(rule.detail, lookup).strip(),
+        fact=_render(rule.fact, lookup).strip(),
     )
 
 

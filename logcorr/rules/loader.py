@@ -25,13 +25,14 @@ RULE_KEYS = {
     "fix": True, "references": True, "tags": True, "examples": True,
     "detail": False, "extract": False, "requires": False, "evidence": False,
     "match": False, "sequence": False, "absent": False, "count": False, "call": False,
-    "explains": False, "outranks": False,
+    "explains": False, "outranks": False, "fact": False,
 }  # name -> required
 BLOCK_TYPES = tuple(BLOCKS)
 EXTRACT_KEYS = {"from": True, "regex": False, "step": False, "bits": False}
 EXAMPLE_KEYS = {"name": True, "expect": True, "events": True, "calls": False}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
+FACT_SENTENCES = re.compile(r"[.!?;]\s+\S")  # a second sentence (or clause) after the first
 
 
 def _extracts(ctx: _Ctx, raw, line: int) -> dict[str, Extract]:
@@ -163,7 +164,7 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[str]]:
 
 def _texts(ctx: _Ctx, data) -> dict[str, str]:
     texts = {}
-    for k in ("title", "description", "explanation", "fix", "detail"):
+    for k in ("title", "description", "explanation", "fix", "detail", "fact"):
         if k in data:
             v = data[k]
             if not isinstance(v, str) or not v.strip():
@@ -233,7 +234,9 @@ def _references_to_steps(ctx: _Ctx, data, texts, extract, step_names, key_names)
     for ex in extract.values():
         if ex.step is not None and ex.step not in step_names:
             ctx.add(_ln(data, "extract", 1), f"extract '{ex.name}': no step named '{ex.step}'")
-    for k in ("explanation", "fix", "detail"):
+    if FACT_SENTENCES.search(texts.get("fact", "")):
+        ctx.add(_ln(data, "fact", 1), "fact: one sentence (what was seen), no second one")
+    for k in ("explanation", "fix", "detail", "fact"):
         if texts.get(k):
             _check_template(ctx, texts[k], _ln(data, k, 1), set(extract) | key_names, step_names, k)
     evidence = _str_list(ctx, data, "evidence", 1) if "evidence" in data else []
@@ -265,7 +268,7 @@ def _build(ctx: _Ctx, data, path: Path) -> Rule | None:
         explanation=texts["explanation"], fix=texts["fix"], references=list(data["references"]),
         tags=tags, blocks=blocks, detail=texts.get("detail", ""), extract=extract,
         requires=requires, evidence=evidence, examples=examples, file=str(path), line=1,
-        explains=explains, outranks=outranks,
+        explains=explains, outranks=outranks, fact=texts.get("fact", ""),
     )
 
 

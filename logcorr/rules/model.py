@@ -125,6 +125,7 @@ class Rule:
     line: int = 0
     explains: list[str] = field(default_factory=list)  # flow steps whose absence this rule explains
     outranks: list[str] = field(default_factory=list)  # rule ids this one goes before as a cause
+    fact: str = ""  # what was seen, no cause: the text of a finding that is another's consequence
 
 
 @dataclass

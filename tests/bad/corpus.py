@@ -155,7 +155,7 @@ CASES: list[Case] = [
     Case("yaml-alias-bomb", _laughs, 1, stderr=("laughs.yaml:9: YAML refused: its aliases expand",),
          note="a billion laughs in a rule file is reported at its line, not expanded"),
     Case("regex-lookahead", lambda d: ["rules", "check", str(_rule_with(d, "ahead", "(?=ICE)ICE failure"))],
-         1, stderr=("ahead.yaml:24: bad regex '(?=ICE)ICE failure': lookahead is not supported",),
+         1, stderr=("ahead.yaml:25: bad regex '(?=ICE)ICE failure': lookahead is not supported",),
          note="constructs that need backtracking are refused with file:line"),
     Case("regex-backtracking-shape", lambda d: ["rules", "check", str(_rule_with(
         d, "nested", "ICE failure \\d+|(a+)+$", True))],
@@ -164,7 +164,7 @@ CASES: list[Case] = [
               "under RE2 it is a valid pattern and the example runs in linear time"),
     Case("diagnose-with-bad-rules", lambda d: ["diagnose", str(CMS_LOG), "--no-xlsx", "--rules",
                                                str(_rule_with(d, "behind", "(?<=x)y"))],
-         2, stderr=("behind.yaml:24: bad regex", "lookbehind is not supported"),
+         2, stderr=("behind.yaml:25: bad regex", "lookbehind is not supported"),
          note="diagnose refuses a rule folder with a bad rule, naming file and line"),
 ]
 

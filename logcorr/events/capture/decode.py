@@ -288,7 +288,8 @@ class Decoder(Streams):
     def tcp_payload(self, conn: Conn, idx: int, seq: int, payload: bytes, frame: int, ts) -> None:
         half = conn.halves[idx]
         if not conn.tracked:
-            if sipwire.evidence(half.early_tail(EARLY_TAIL) + payload[:64]) or sipwire.evidence(payload):
+            if (sipwire.evidence(half.early_tail(EARLY_TAIL) + payload[:64]) or sipwire.evidence(payload)
+                    or half.early_classic(payload)):
                 self.track(conn)
                 self.replay_early(conn, idx, seq)
             else:

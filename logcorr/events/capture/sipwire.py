@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from logcorr.events import sip
+from logcorr.events.capture import stun
 
 _TOKEN = sip.TOKEN.encode()  # a method is any token, of any case (RFC 3261 25.1)
 _STATUS = re.compile(rb"SIP/2\.0 [1-6]\d\d[ \r\n]")
@@ -33,8 +34,10 @@ def find_start(buf: bytes | bytearray) -> int:
 
 
 def evidence(payload: bytes) -> bool:
-    """Could this TCP payload hold STUN or SIP (or the start of one)?"""
-    return b"\x21\x12\xa4\x42" in payload or b"\x00\x0f\x00\x04\x72\xc6\x4b\xc6" in payload or b"SIP/2.0" in payload
+    """Could this TCP payload hold STUN or SIP (or the start of one)? Classic RFC 3489 STUN, which
+    has no cookie to find, only as a whole message at the payload's start."""
+    return (b"\x21\x12\xa4\x42" in payload or b"\x00\x0f\x00\x04\x72\xc6\x4b\xc6" in payload or b"SIP/2.0" in payload
+            or stun.classic_prefix(payload) > 0)
 
 
 def split(buf: bytes) -> tuple[list[bytes], bytes]:

@@ -14,6 +14,8 @@ sets the mode; each mode's parser consumes whole messages and leaves partial one
   ClientHello, then ServerHello and ServerHelloDone in one record); each record becomes a ``tcp``
   event, and the stream goes on in ``ms-tcp`` mode.
 * ``bound-raw``: a data connection relaying the peer's bytes as they are (RFC 6062 5.4).
+* ``classic``: back-to-back classic RFC 3489 messages (no cookie), recognised only at the start of
+  the bytes being searched, whole and with RFC 3489 attributes only (:func:`stun.classic_prefix`).
 """
 from __future__ import annotations
 
@@ -100,12 +102,16 @@ class Streams:
         k = sipwire.find_start(buf)
         if k >= 0 and (best is None or k < best[0]):
             best = (k, "sip")
+        if (best is None or best[0]) and stun.classic_prefix(buf) > 0:
+            best = (0, "classic")
         return best
 
     def resync(self, conn, half: Half) -> None:
         """Find where a message begins; count what came before it."""
         buf = half.buf
         found = self.find_start(buf)
+        if found is None and stun.classic_prefix(buf) < 0:
+            return  # a classic STUN header whose message is still coming
         if found is None:
             # keep what may still become a message start: a STUN header, or an unfinished line
             line = len(buf) - buf.rfind(b"\n") - 1
@@ -162,6 +168,23 @@ class Streams:
             half.consume(1)
             return 0
         return 20 + length
+
+    def parse_classic(self, conn, half: Half) -> None:
+        """Classic RFC 3489 messages back to back: without a cookie, each must be whole and well formed."""
+        buf = half.buf
+        while len(buf) >= 20:
+            n = stun.classic_prefix(buf)
+            if n < 0:
+                return
+            frame, ts = half.frame_at(0)
+            if not n:
+                self.warn(frame, f"TCP {half.src} -> {half.dst}: bytes that are not STUN in a classic STUN stream")
+                self.skip(frame, "not STUN: bytes in a classic STUN stream")
+                half.mode = "unknown"
+                return
+            raw = bytes(buf[:n])
+            half.consume(n)
+            self.stun_event(raw, frame, ts, half.src, half.dst, "TCP", classic=True)
 
     def channel_over_tcp(self, half: Half) -> bool:
         buf = half.buf
@@ -311,4 +334,5 @@ class Streams:
     PARSERS = {
         "unknown": resync, "stun": parse_stun, "framed": parse_framed, "bound": parse_framed,
         "sip": parse_sip, "bound-raw": raw_rest, "ms-tcp": parse_ms_tcp, "pseudo-tls": parse_pseudo_tls,
+        "classic": parse_classic,
     }

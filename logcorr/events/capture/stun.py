@@ -97,6 +97,7 @@ CLASS_NAMES = ("Request", "Indication", "Success Response", "Error Response")
 # RFC 3489 11.1 message types, and the attributes of 11.2 (plus the comprehension-optional range)
 CLASSIC_TYPES = frozenset((0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112))
 CLASSIC_ATTRS = frozenset(range(0x0001, 0x000C)) | {XOR_MAPPED_ADDRESS, MS_XOR_MAPPED_ADDRESS, SOFTWARE}
+MAX_CLASSIC_TCP = 2048  # body bytes awaited for a classic message on TCP (RFC 3489's are small)
 
 
 def method_of(msg_type: int) -> int:
@@ -170,6 +171,20 @@ def is_classic(buf: bytes, offset: int = 0, end: int | None = None) -> int:
             return 0
         pos += 4 + alen
     return end - offset if pos == end else 0
+
+
+def classic_prefix(buf) -> int:
+    """For a TCP stream (no framing): length of the classic RFC 3489 message starting ``buf``, as
+    :func:`is_classic` accepts it; -1 while its header promises one whose bytes are still coming;
+    0 when there is none."""
+    if len(buf) < HEADER_LEN:
+        return 0
+    msg_type, length = struct.unpack_from("!HH", buf, 0)
+    if msg_type not in CLASSIC_TYPES or length & 3 or length > MAX_CLASSIC_TCP:
+        return 0
+    if len(buf) < HEADER_LEN + length:
+        return -1
+    return is_classic(buf, 0, HEADER_LEN + length)
 
 
 def channel_data_len(buf: bytes, offset: int = 0, end: int | None = None, padded: bool = False) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from logcorr.events.capture import stun
+
 SEQ_MOD = 1 << 32
 MAX_OOO_BYTES = 1 << 20  # bytes waiting behind a hole before the hole is given up
 MAX_OOO_SEGMENTS = 512
@@ -69,6 +71,19 @@ class Half:
             tail = self.early_tail(EARLY_TAIL - min(len(payload), EARLY_TAIL)) + payload[-EARLY_TAIL:]
             tail = tail[-EARLY_TAIL:]
             self.early = [((seq + len(payload) - len(tail)) % SEQ_MOD, tail, frame, ts)]
+
+    def early_classic(self, payload: bytes) -> bool:
+        """Do the bytes kept since the start and ``payload``, which completes what their header
+        promises, open with a classic RFC 3489 message? (It has no cookie to find: a stream of
+        small segments shows it only joined; looked at once, when its last byte comes.)"""
+        total = self.early_seen + len(payload)
+        if not self.early or total < 20 or self.early_seen > stun.MAX_CLASSIC_TCP + 20:
+            return False
+        head = (b"".join(d for _s, d, _f, _t in self.early[:4]) + payload)[:4]
+        need = 20 + int.from_bytes(head[2:4], "big")
+        if int.from_bytes(head[:2], "big") not in stun.CLASSIC_TYPES or not self.early_seen < need <= total:
+            return False
+        return stun.classic_prefix(b"".join(d for _s, d, _f, _t in self.early) + payload) > 0
 
     def early_tail(self, n: int) -> bytes:
         """The last ``n`` bytes kept, across segments (in the order they came)."""

@@ -122,6 +122,8 @@ def _finish(cur: dict, ctx: ParseContext) -> Iterator[dict]:
         lines.pop()
     text = "\r\n".join(lines) + "\r\n"
     msg = sip.parse_message(text)
+    for defect in msg.defects:  # read all the same; the reasons list says what RFC 3261 refuses
+        ctx.skip_reasons[f"read although malformed: SIP {defect}"] += 1
     if cur["ts"] is None:
         ctx.note("plain SIP messages carry no time of their own")
     ev = sip.event_fields(msg, raw=text)

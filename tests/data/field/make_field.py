@@ -212,6 +212,25 @@ def classic() -> list[bytes]:
     return udp_frames([(C, S, 40010, 3478, req), (S, C, 3478, 40010, res)])
 
 
+def classic_tcp() -> list[bytes]:
+    """RFC 3489 messages over TCP (as pre-RFC 5389 TURN servers and older MS-TURN clients sent
+    them): no framing, the header's length says where each ends. Two Binding Requests, the second
+    cut across two segments, and both responses back to back in one segment."""
+    def address(ip: str, port: int) -> bytes:
+        return struct.pack("!BBH", 0, 1, port) + ipaddress.IPv4Address(ip).packed
+
+    def message(mtype: int, tid: bytes, body: bytes) -> bytes:
+        return struct.pack("!HH", mtype, len(body)) + tid + body
+
+    t1, t2 = bytes(range(0x60, 0x70)), bytes(range(0x70, 0x80))
+    first = message(0x0001, t1, attr(0x0003, b"\0\0\0\0"))
+    second = message(0x0001, t2, attr(0x0006, b"classic-user"))
+    ok = [message(0x0101, t, attr(0x0001, address(C, 40012)) + attr(0x0004, address(S, 3478))
+                  + attr(0x0005, address("198.51.100.11", 3479))) for t in (t1, t2)]
+    st = Stream((C, 40012), (S, 3478)).handshake().send(0, first).send(0, second, size=10)
+    return st.send(1, ok[0] + ok[1]).frames
+
+
 def ms_turn_messages() -> list[tuple[bool, bytes]]:
     """[MS-TURN] 2.2: an Allocate with MS-VERSION, BANDWIDTH, MS-SERVICE-QUALITY; the 401 with NONCE
     (0x0014) and REALM (0x0015); the signed Allocate with MS-SEQUENCE-NUMBER; the success with
@@ -322,6 +341,7 @@ def main() -> None:
     for name, frames in lenient().items():
         write(name, frames)
     write("stun_classic_rfc3489", classic())
+    write("stun_classic_tcp", classic_tcp())
     write("ms_turn_udp", ms_turn_udp())
     write("ms_turn_tcp443_pseudo_tls", ms_turn_tcp443())
     for name, frames in one_byte_tcp().items():
