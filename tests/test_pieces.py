@@ -42,6 +42,7 @@ def whole(path: Path) -> tuple[pd.DataFrame, dict]:
     ctx = ParseContext(file=path.name, mtime=MTIME)
     with open(path, "rb") as fh:
         table = schema.to_frame(REGISTRY[job[0]].parse(fh, ctx))
+    table["parser"] = REGISTRY[job[0]].key  # as events/read.py marks a file's table
     return table, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                    "warning_count": ctx.warning_count, "notes": ctx.notes}
 

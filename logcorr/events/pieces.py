@@ -273,7 +273,9 @@ def join(job: tuple, pieces: list[Piece], results: list[Result]) -> tuple[pd.Dat
         ctx.note(n)
     facts = {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
              "warning_count": ctx.warning_count, "notes": ctx.notes}
-    return _patched(schema.concat(frames), patches), facts, again
+    table = _patched(schema.concat(frames), patches)
+    table["parser"] = REGISTRY[job[0]].key  # as a file read whole is marked (events/read.py)
+    return table, facts, again
 
 
 def _patched(table: pd.DataFrame, patches: dict) -> pd.DataFrame:
