@@ -211,6 +211,7 @@ def parse_piece(job: tuple) -> Result:
             continue
         ctx.recording = True
         if pos == first:  # the cut line before the piece: its own records only
+            loop.gave_up, loop.failures = False, 0  # a warm-up's stray lines are the piece before's
             own.extend(e for e in loop.step(pos, text) if e["pos"] >= pos)
             ctx.entries = [x for x in ctx.entries if (x[1] or pos) >= pos]
             result.carry_start = copy.deepcopy(reader.carry())
