@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
-from . import schema
+from . import pieces, schema
 from ..intake.archive import Bundle, Limits, Member, Skipped
 from ..model import ReadResult, SourceReport
 from .parsers import REGISTRY, SNIFF_BYTES, Entry, ParseContext, identify
@@ -36,11 +35,10 @@ def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
 
 def _run(jobs: list[tuple], sizes: list[int], progress: Progress | None = None):
     """The files of a bundle are independent: large bundles are read by one process a core."""
-    workers = min(len(jobs), os.cpu_count() or 1)
+    workers = os.cpu_count() or 1  # a large text file is cut for all of them (events/pieces.py)
     if workers < 2 or sum(sizes) < PARALLEL_BYTES:
         return _told(map(parse_file, jobs), sizes, progress)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(_told(pool.map(parse_file, jobs), sizes, progress))
+    return list(_told(pieces.run(jobs, parse_file, workers), sizes, progress))
 
 
 def _told(results, sizes: list[int], progress: Progress | None):
