@@ -182,8 +182,8 @@ def stages(folder: str) -> None:
             with open(m.path, "rb") as fh:
                 parser = identify(fh.read(SNIFF_BYTES))
             if parser is not None:
-                job = (REGISTRY.index(parser), str(m.path), m.name, *read_stage.zone(None),
-                       (store.path, m.name.replace("/", "_")), m.mtime)
+                job = (REGISTRY.index(parser), str(m.path), m.name, *read_stage.zone(None), m.mtime,
+                       (store.path, m.name.replace("/", "_")))
                 c = time.process_time()
                 read_stage.parse_file(job)
                 rate = m.size / 1e6 / max(time.process_time() - c, 1e-3)

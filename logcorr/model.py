@@ -141,17 +141,25 @@ class Clock:
 
 @dataclass
 class Host:
-    """A box the bundle shows, by its address."""
+    """A box the bundle shows, by its addresses (an Expressway with two LAN interfaces has two)."""
 
-    address: str
+    address: str  # its primary address (the first LAN interface's, when its configuration says)
     role: HostRole = "unknown"
     name: str = ""  # the host name its own log gives, if any
     label: str = ""  # how the reports title it (`Expressway-E expe01`, `Expressway-E (TURN server)`)
+    addresses: list[str] = field(default_factory=list)  # every address, the primary one first
+
+    def __post_init__(self) -> None:
+        self.addresses = [self.address] + [a for a in dict.fromkeys(self.addresses) if a != self.address]
 
 
 def host_labels(hosts: list[Host]) -> dict[str, str]:
-    """address -> label, and host name -> the same label (traces name their peers by FQDN)."""
-    labels = {h.address: h.label or h.role for h in hosts}
+    """Every address of a host -> its label, and its host name -> the same label (traces name
+    their peers by FQDN)."""
+    labels: dict[str, str] = {}
+    for h in hosts:
+        for address in h.addresses:
+            labels.setdefault(address, h.label or h.role)
     for h in hosts:
         if h.name:
             labels.setdefault(h.name, labels[h.address])

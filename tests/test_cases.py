@@ -16,7 +16,7 @@ def case(request):
     folder = request.param
     expected = yaml.safe_load((folder / "expected.yaml").read_text())
     bundle = next(folder.glob("*.zip"))
-    return expected, json_report.document(api.diagnose(bundle))
+    return expected, json_report.document(api.diagnose(bundle, tz=expected.get("tz")))
 
 
 def test_stage_and_steps(case):
@@ -75,7 +75,30 @@ def test_verdict_roles_and_hosts(case):
         sum(1 for f in doc["findings"] if not f["call_id"])  # one finding per rule and call
     for rule, n in expected.get("evidence_at_least", {}).items():  # merged findings keep all evidence
         assert len(next(f for f in doc["findings"] if f["rule"] == rule)["evidence"]) >= n, rule
-    hosts = {h["address"]: h["role"] for h in doc["hosts"]}
+    if "verdict_summary" in expected:  # what the call's one line says (e.g. what the bundle lacks)
+        assert expected["verdict_summary"] in call["verdict"]["summary"], call["verdict"]["summary"]
+    hosts = {a: h["role"] for h in doc["hosts"] for a in h["addresses"]}  # every address of a box
     for address, role in expected.get("hosts", {}).items():
         assert hosts.get(address) == role, (address, hosts.get(address))
+    names = {a: h["name"] for h in doc["hosts"] for a in h["addresses"]}
+    for address, name in expected.get("host_names", {}).items():
+        assert names.get(address) == name, (address, names.get(address))
+    boxes = [sorted(h["addresses"]) for h in doc["hosts"]]
+    for box in expected.get("boxes", []):  # these addresses are one host, and it has no other
+        assert sorted(box) in boxes, (box, boxes)
     assert expected.get("verdict_line", "") in doc["verdict"]["summary"]
+    if "verdict_severity" in expected:  # a failed share is an error, whatever its cause's own rank
+        assert doc["verdict"]["severity"] == expected["verdict_severity"]
+
+
+def test_other_calls(case):
+    """Further share calls of the bundle: each its own stage and verdict, no error of the main call on it."""
+    expected, doc = case
+    calls = {c["call_id"]: c for c in doc["calls"]}
+    for call_id, truth in expected.get("other_calls", {}).items():
+        call = calls[call_id]
+        assert call["stage"] == truth["stage"], (call_id, call["stage"])
+        for key, value in truth["verdict"].items():
+            assert call["verdict"][key] == value, (call_id, key, call["verdict"])
+        errors = [f["rule"] for f in doc["findings"] if f["call_id"] == call_id and f["severity"] == "error"]
+        assert errors == truth.get("errors", []), (call_id, errors)

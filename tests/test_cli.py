@@ -66,7 +66,7 @@ def test_json_matches_contract(tmp_path, logcorr):
     jsonschema.validate(doc, SCHEMA)
     assert set(doc) == {"version", "input", "verdict", "sources", "clocks", "hosts", "calls", "findings"}
     assert doc["verdict"]["severity"] == "error" and "attendee present (ASMCU 21002), so step 7 (answer-relay)" in doc["verdict"]["summary"]
-    assert {"address": "10.48.54.230", "role": "CMS", "name": "cms01"} in doc["hosts"]
+    assert {"address": "10.48.54.230", "role": "CMS", "name": "cms01", "addresses": ["10.48.54.230"]} in doc["hosts"]
     src = doc["sources"][0]
     assert src["kind"] == "cms" and src["events"] > 0
     assert set(src) == {"file", "kind", "events", "skipped", "skip_reasons", "warnings"}

@@ -76,12 +76,15 @@ def test_json_report_carries_the_new_fields_and_fits_the_schema():
     cause = finding("presenter-rights", "error", role="cause")
     consequence = finding("share-invite-rejected", "error", role="consequence", explained_by="presenter-rights")
     d = diagnosis([call, Call("c2", "audio,video")], [cause, consequence],
-                  hosts=[Host("10.48.54.230", "CMS", "cms01", "CMS cms01")])
+                  hosts=[Host("10.48.54.230", "CMS", "cms01", "CMS cms01"),
+                         Host("10.48.54.229", "Expressway-E", "expe01", addresses=["203.0.113.9", "10.48.54.229"])])
     doc = json_report.document(d)
     jsonschema.validate(doc, SCHEMA)
     assert doc["version"] == d.version and doc["version"]
     assert doc["verdict"] == {"severity": "error", "summary": "call c1: stopped after step 1 (invite)"}
-    assert doc["hosts"] == [{"address": "10.48.54.230", "role": "CMS", "name": "cms01"}]
+    assert doc["hosts"] == [{"address": "10.48.54.230", "role": "CMS", "name": "cms01", "addresses": ["10.48.54.230"]},
+                            {"address": "10.48.54.229", "role": "Expressway-E", "name": "expe01",
+                             "addresses": ["10.48.54.229", "203.0.113.9"]}]  # the primary address first
     assert doc["calls"][0]["verdict"] == {"state": "failed", "step": "answer-relay", "cause": "presenter-rights",
                                           "summary": "the share INVITE was refused"}
     assert doc["calls"][1]["verdict"] is None and doc["calls"][1]["start"] is None

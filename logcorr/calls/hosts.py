@@ -1,28 +1,56 @@
-"""Which address is which box: CMS, Expressway-E, Expressway-C, SfB Edge, SfB client.
+"""Which address is which box: CMS, Expressway-E, Expressway-C, SfB Edge, SfB Front End, SfB client,
+CUCM; and which addresses are one box.
 
-Worked out from what the events say of themselves: the logging hosts' own addresses (what a CMS
-receives on, what it sends from), the TURN roles in captures (who sends Allocate, who answers, who
-is the peer of a ConnectionAttempt), and SIP headers (Expressway Via parameters, User-Agent/Server).
+Every signal the bundle gives votes for a role of an address, and the votes are weighed together:
+
+* who writes which log: the registry says what box writes what its parser reads (a UccApi log is an
+  SfB client's, a SIP stack trace an SfB server's), and the logging host's own address is where it
+  receives and what it sends from;
+* an Expressway's configuration dump: its own addresses (every LAN interface: one box), its cluster
+  peers (each an Expressway of the same kind), and whether it is the edge one (TURN on, a traversal
+  server zone) or the inside one (a traversal client zone);
+* captures: who sends Allocates, who answers them, which address holds relays, who connects to one;
+* SIP: the User-Agent of a request names the box that sent it first (the bottom Via), the Server
+  of a 100 Trying the hop that sent it, an SfB
+  request reaching an Expressway reaches the edge one, and the Via path orders the boxes: of the
+  Expressway hops, the one next to CMS is the inside one (C) and the one facing SfB the edge one (E);
+  between the edge Expressway and the SfB client, the SfB hop next to the Expressway is the SfB Edge
+  and those below it Front Ends.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..events.parsers import ROLES
+from ..events.parsers import REGISTRY, ROLES
 from ..model import Host, host_labels
 
-# what `_decide` says -> the contract's host role
-CONTRACT_ROLE = {"Expressway-E (TURN server)": "Expressway-E", "Expressway": "unknown", "host": "unknown"}
-
-SFB_AGENT = re.compile(r"UCCAPI|RTC/|Skype for Business|Lync", re.I)
-CONFIGURED_ADDRESS = re.compile(r"^Ethernet \d+ IP V[46] (?:Address|Static Address)[^:]*: \"?([0-9A-Fa-f:.]+)")
+SFB_AGENT = re.compile(r"UCCAPI|Skype for Business|Lync|OC/", re.I)  # an SfB client's User-Agent
+AGENTS = (  # a request's User-Agent -> the box that sent it first
+    (SFB_AGENT, "SfB client"),
+    (re.compile(r"^RTCC?/", re.I), "SfB server"),
+    (re.compile(r"Acano|CallBridge|Cisco Meeting Server", re.I), "CMS"),
+    (re.compile(r"Cisco-CUCM", re.I), "CUCM"),
+    (re.compile(r"^TANDBERG/|Expressway", re.I), "Expressway"),
+)
+CONFIGURED_ADDRESS = re.compile(
+    r"^Ethernet (\d+) IP V[46] (?:Address|Static Address|StaticNAT Address|Static NAT Address)[^:]*: "
+    r"\"?([0-9A-Fa-f:.]+)")
 PEER_ADDRESS = re.compile(r"^Alternates Peer \d+ Address: \"?([0-9A-Fa-f:.]+)")  # cluster peers
-EDGE_SETTING = re.compile(r"^(?:Traversal Server TURN Mode: On|Zones Zone \d+ Name: TraversalZoneServer)")
+EDGE_SETTING = re.compile(r"^(?:Traversal Server TURN Mode: On|Zones Zone \d+ Name: TraversalZoneServer"
+                          r"|Zones Zone \d+ Type: TraversalServer)")
+INSIDE_SETTING = re.compile(r"^Zones Zone \d+ Type: TraversalClient")
 IPV4_HOP = re.compile(r"^([\d.]+):\d+$")  # a Via sent-by as an IPv4 address with its port
+EXPRESSWAYS = ("Expressway", "Expressway-E", "Expressway-C", "Expressway-E (TURN server)")
+INSIDE = ("CMS", "CUCM")  # boxes an Expressway-C faces
+OUTSIDE = ("SfB Edge", "SfB server", "SfB client", "SfB Front End")  # boxes an Expressway-E faces
+# a parser without an entry (events built elsewhere): its source's role when every entry agrees
+SOURCE_ROLES = {s: r.pop() for s in {e.name for e in REGISTRY}
+                if len(r := {e.role for e in REGISTRY if e.name == s and e.role}) == 1}
 
 
 def ip_of(address: str) -> str:
@@ -33,92 +61,127 @@ def ip_of(address: str) -> str:
     return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
 
 
-def survey(events: pd.DataFrame) -> list[Host]:
-    """Every address the events place, with its role, its host name and a label such as
-    `CMS cms01`, `Expressway-E expe01`, `SfB Edge`: each signal votes, then `_decide` weighs them."""
-    votes: dict[str, Counter] = {}
+@dataclass
+class Votes:
+    """What the signals say of each address, the names the logs give, the boxes the
+    configuration dumps describe (their addresses, one box each)."""
 
-    def vote(ip: str, role: str, weight: int = 1) -> None:
+    by_ip: dict[str, Counter] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    boxes: list[list[str]] = field(default_factory=list)
+
+    def __call__(self, ip: str, role: str, weight: int = 1) -> None:
         if ip:
-            votes.setdefault(ip, Counter())[role] += weight
+            self.by_ip.setdefault(ip, Counter())[role] += weight
 
-    names: dict[str, str] = {}
+    def name(self, ip: str, name: str) -> None:
+        if ip and name:
+            self.names.setdefault(ip, name)
+
+
+def survey(events: pd.DataFrame) -> list[Host]:
+    """Every box the events place, with its role, its addresses, its host name and a label such as
+    `CMS cms01`, `Expressway-E expe01`, `SfB Edge`: each signal votes, then `_decide` weighs them."""
+    votes = Votes()
     sip = events[events["proto"] == "sip"]
-    _own_addresses(sip, vote, names)
-    _configured(events[events["event"] == "xconfiguration"], vote, names)
-    _turn_roles(events[events["proto"] == "stun"], vote)
-    _sip_headers(sip, vote)
-    _logging_hosts_by_sip(sip, vote, names)
-    turn_servers = {ip for ip, c in votes.items() if c["TURN server"]}
-    return [_host(ip, _decide(ip, c, turn_servers), names.get(ip, "")) for ip, c in votes.items()]
+    _configured(events[events["event"] == "xconfiguration"], votes)  # first: its LAN 1 is the primary address
+    _own_addresses(sip, votes)
+    _turn_roles(events[events["proto"] == "stun"], votes)
+    _sip_headers(sip, votes)
+    _senders(sip, votes)
+    _logging_hosts_by_sip(sip, votes)
+    _via_paths(sip, votes, {ip: _decide(c) for ip, c in votes.by_ip.items()})
+    return [_host(group, votes) for group in _groups(votes)]
 
 
-def _own_addresses(sip: pd.DataFrame, vote, names: dict[str, str]) -> None:
-    """A logging host's own address: where it receives, what it sends from; its role by its log."""
-    for source, role in ROLES.items():
-        for r in sip[sip["source"] == source].itertuples():
+def _role_of(parser: str, source: str) -> str:
+    return ROLES.get(parser) or ("" if parser else SOURCE_ROLES.get(source, ""))
+
+
+def _own_addresses(sip: pd.DataFrame, vote: Votes) -> None:
+    """A logging host's own addresses: where it receives, what it sends from; its role by its log.
+    The addresses one named host's log calls its own are one box (an Expressway on two interfaces)."""
+    own: dict[str, list[str]] = {}
+    for (parser, source), g in sip.groupby(["parser", "source"], sort=False):
+        role = _role_of(parser, source)
+        if not role:
+            continue
+        for r in g.itertuples():
             mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
             ip = ip_of(mine)
-            if ip and ip[0].isdigit():
+            if ip[:1].isdigit() and not ip.startswith(("0.", "127.")):
                 vote(ip, role, 3)
-                names.setdefault(ip, r.host)
+                vote.name(ip, r.host)
+                own.setdefault(r.host, []).append(ip)
+            theirs = ip_of(r.src if r.direction == "in" else r.dst)
+            if role == "SfB client" and theirs[:1].isdigit():
+                vote(theirs, "SfB server")  # a client talks to its pool or its Edge
+    vote.boxes.extend(list(dict.fromkeys(ips)) for host, ips in own.items() if host)
 
 
-def _turn_roles(stun: pd.DataFrame, vote) -> None:
-    """Who sends Allocates, who answers them, who connects to a relay."""
+def _turn_roles(stun: pd.DataFrame, vote: Votes) -> None:
+    """Who sends Allocates, who answers them, which address holds relays, who connects to one."""
     for r in stun[stun["event"] == "Allocate Request"].itertuples():
         vote(ip_of(r.src), "TURN client", 2)
         vote(ip_of(r.dst), "TURN server", 2)
+    for r in stun[stun["event"] == "Allocate Success Response"].itertuples():
+        vote(ip_of(r.src), "TURN server", 2)
+        if ip_of(r.relayed) != ip_of(r.src):
+            vote(ip_of(r.relayed), "TURN server", 2)  # the relay's address: the server's other side
     for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
         vote(ip_of(r.peer), "TURN peer", 2)
 
 
-def _sip_headers(sip: pd.DataFrame, vote) -> None:
-    """User-Agent/Server and the Via path: the Expressway hops, the SfB client at the bottom."""
-    for r in sip.itertuples():
-        if r.source == "expressway" and r.direction == "in" and SFB_AGENT.search(r.user_agent):
+def _sip_headers(sip: pd.DataFrame, vote: Votes) -> None:
+    """User-Agent of a request: the box at the bottom of its Via; an SfB request reaching an
+    Expressway's own log reaches the edge one."""
+    requests = sip[sip["status"].isna()]
+    for r in requests.itertuples():
+        if _role_of(r.parser, r.source) == "Expressway" and r.direction == "in" and SFB_AGENT.search(r.user_agent):
             vote(ip_of(r.dst), "Expressway-E", 2)  # the Expressway the SfB side talks to is the edge one
+        role = next((role for pattern, role in AGENTS if pattern.search(r.user_agent)), "")
+        bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
+        if role and bottom and (role != "SfB client" or r.method == "INVITE"):
+            vote(bottom.group(1), role, 2 if role != "Expressway" else 1)
         for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
             vote(hop.group(1), "Expressway")
-        if SFB_AGENT.search(r.user_agent) and r.method == "INVITE" and r.status is pd.NA:
-            bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
-            if bottom:
-                vote(bottom.group(1), "SfB client")
 
 
-def _host(ip: str, kind: str, name: str) -> Host:
-    label = f"{kind} {name}".strip() if name and name not in kind else kind
-    return Host(address=ip, role=CONTRACT_ROLE.get(kind, kind), name=name, label=label)
+def _senders(sip: pd.DataFrame, vote: Votes) -> None:
+    """A 100 Trying is made by the hop that sends it (no proxy forwards one): its Server header
+    names its sender; so does the header of what a log of no known box sends itself."""
+    trying = (sip["status"] == 100).fillna(False)
+    unowned = sip["parser"].map(lambda p: not ROLES.get(p)) & (sip["direction"] == "out")
+    for src, agent in zip(sip.loc[trying | unowned, "src"], sip.loc[trying | unowned, "user_agent"]):
+        role = next((role for pattern, role in AGENTS if pattern.search(agent)), "")
+        ip = ip_of(src)
+        if role and ip[:1].isdigit():
+            vote(ip, role, 2)
 
 
-def roles(events: pd.DataFrame) -> dict[str, str]:
-    """ip -> its label; a host name (SfB traces name their peers) -> the same label."""
-    return host_labels(survey(events))
-
-
-
-
-def _configured(conf: pd.DataFrame, vote, names) -> None:
+def _configured(conf: pd.DataFrame, vote: Votes) -> None:
     """An Expressway's configuration dump: its own addresses (every interface: one box, one name),
-    its cluster peers, and whether it is the edge one (TURN on, a traversal server zone)."""
-    for host, g in conf.groupby("host"):
-        own = [m.group(1) for m in map(CONFIGURED_ADDRESS.match, g["summary"]) if m]
+    its cluster peers (each an Expressway of the same kind), whether it is the edge or inside one."""
+    for host, g in conf.groupby("host", sort=False):
+        own = [m.group(2) for m in map(CONFIGURED_ADDRESS.match, g["summary"]) if m]
         peers = [m.group(1) for m in map(PEER_ADDRESS.match, g["summary"]) if m]
-        edge = g["summary"].str.match(EDGE_SETTING).any()
+        kind = "Expressway-E" if g["summary"].str.match(EDGE_SETTING).any() else \
+            "Expressway-C" if g["summary"].str.match(INSIDE_SETTING).any() else ""
+        for ip in own + peers:
+            vote(ip, "Expressway", 3)
+            if kind:
+                vote(ip, kind, 5)
         for ip in own:
-            vote(ip, "Expressway", 3)
-            names.setdefault(ip, host)
-        for ip in peers:
-            vote(ip, "Expressway", 3)
-        for ip in own + peers if edge else []:
-            vote(ip, "Expressway-E", 5)
+            vote.name(ip, host)
+        if own:
+            vote.boxes.append(list(dict.fromkeys(own)))
 
 
-def _logging_hosts_by_sip(sip, vote, names) -> None:
+def _logging_hosts_by_sip(sip: pd.DataFrame, vote: Votes) -> None:
     """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
     through the messages it sent: the next hop logged them as received from its address."""
     keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"].astype(object))[
-        ["source", "host", "direction", "src", "dst", "key"]].reset_index(drop=True)
+        ["source", "parser", "host", "direction", "src", "dst", "key"]].reset_index(drop=True)
     received = keyed[(keyed["direction"] == "in") & keyed["src"].str.match(r"^[\d.]+:")]
     sent = keyed[(keyed["direction"] == "out") & (keyed["host"] != "")]
     # each message sent beside each record of it received, in the order they were logged
@@ -126,13 +189,13 @@ def _logging_hosts_by_sip(sip, vote, names) -> None:
                                      suffixes=("", "_rx")).sort_values(["index", "index_rx"], kind="stable")
     box = [_same_box(d, h) for d, h in zip(pairs["dst"], pairs["host_rx"])]
     pairs = pairs[(pairs["host_rx"] != pairs["host"]).to_numpy() & np.array(box, dtype=bool)]
-    for (source, host), g in pairs.groupby(["source", "host"]):
-        if any(n == host for n in names.values()):
+    for (source, parser, host), g in pairs.groupby(["source", "parser", "host"], sort=False):
+        if any(n == host for n in vote.names.values()):
             continue
         seen = Counter(map(ip_of, g["src_rx"]))
         ip, _ = seen.most_common(1)[0]
-        vote(ip, ROLES.get(source, "host"), 3)
-        names.setdefault(ip, host)
+        vote(ip, _role_of(parser, source) or "host", 3)
+        vote.name(ip, host)
 
 
 def _same_box(address: str, host: str) -> bool:
@@ -140,17 +203,116 @@ def _same_box(address: str, host: str) -> bool:
     return bool(name) and (name == host or name.split(".", 1)[0] == host)
 
 
-def _decide(ip: str, c: Counter, turn_servers: set[str]) -> str:
-    if c["CMS"] or (c["TURN client"] and not c["Expressway"]):
+def _via_paths(sip: pd.DataFrame, vote: Votes, first: dict[str, str]) -> None:
+    """The boxes in path order: a request's receiver, then its Via hops top (last sender) to bottom
+    (first sender). Of a run of Expressway hops, the end next to CMS or CUCM is the inside one, the
+    end next to SfB the edge one (a run of two: the other end is the other kind); below the edge
+    Expressway on the way to an SfB client, the next SfB hop is the SfB Edge, the others Front Ends."""
+    requests = sip[sip["status"].isna() & (sip["via"] != "")]
+    for receiver, via, xvia, agent in zip(requests["dst"].where(requests["direction"] == "in", ""),
+                                          requests["via"], requests["expressway_via"], requests["user_agent"]):
+        path = [ip_of(receiver)] + [m.group(1) if m else "" for m in map(IPV4_HOP.match, via.split(";"))]
+        marked = {m.group(1) for m in map(IPV4_HOP.match, xvia.split(";")) if m}
+        express = [bool(ip) and (ip in marked or first.get(ip, "") in EXPRESSWAYS) for ip in path]
+        for start, end in _runs(express):
+            _order_expressways(path, start, end, first, vote)
+        if SFB_AGENT.search(agent) and any(express):
+            _order_sfb(path[max(i for i, x in enumerate(express) if x) + 1:-1], vote)
+
+
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """(first, last) index of each run of true flags."""
+    runs, start = [], None
+    for i, flag in enumerate(flags + [False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    return runs
+
+
+def _order_expressways(path: list[str], start: int, end: int, first: dict[str, str], vote: Votes) -> None:
+    above = first.get(path[start - 1], "") if start > 0 else ""
+    below = first.get(path[end + 1], "") if end + 1 < len(path) else ""
+    for neighbour, near, far in ((above, start, end), (below, end, start)):
+        kinds = ("Expressway-C", "Expressway-E") if neighbour in INSIDE else \
+            ("Expressway-E", "Expressway-C") if neighbour in OUTSIDE else None
+        if kinds:
+            vote(path[near], kinds[0], 2)
+            if far != near:
+                vote(path[far], kinds[1], 2)
+
+
+def _order_sfb(hops: list[str], vote: Votes) -> None:
+    """The SfB hops between the edge Expressway (before them) and the SfB client (after them)."""
+    for i, ip in enumerate(hops):
+        if ip:
+            vote(ip, "SfB Edge" if i == 0 else "SfB Front End", 2)
+
+
+def _groups(vote: Votes) -> list[list[str]]:
+    """The addresses of each box: the configured ones of an Expressway together, any other alone."""
+    grouped: list[list[str]] = []
+    for box in vote.boxes:
+        same = next((g for g in grouped if set(g) & set(box)), None)
+        if same is None:
+            grouped.append(list(box))
+        else:
+            same.extend(ip for ip in box if ip not in same)
+    placed = {ip for g in grouped for ip in g}
+    return [g for g in grouped if g] + [[ip] for ip in vote.by_ip if ip not in placed]
+
+
+def _host(addresses: list[str], vote: Votes) -> Host:
+    total: Counter = sum((vote.by_ip[ip] for ip in addresses), Counter())
+    kind = _decide(total)
+    name = next((vote.names[ip] for ip in addresses if ip in vote.names), "")
+    label = f"{kind} {name}".strip() if name and name not in kind else kind
+    role = {"Expressway-E (TURN server)": "Expressway-E", "SfB server": "SfB Edge"}.get(kind, kind)
+    return Host(address=addresses[0], role=role if role in ROLE_NAMES else "unknown", name=name,
+                label=label, addresses=addresses)
+
+
+ROLE_NAMES = ("CMS", "Expressway-E", "Expressway-C", "SfB Edge", "SfB Front End", "SfB client", "CUCM")
+
+
+def roles(events: pd.DataFrame) -> dict[str, str]:
+    """Every address -> its box's label; a host name (SfB traces name their peers) -> the same label."""
+    return host_labels(survey(events))
+
+
+def _decide(c: Counter) -> str:
+    """The role the votes of a box's addresses give."""
+    expressway = c["Expressway"] + c["Expressway-E"] + c["Expressway-C"]
+    sfb = sum(c[k] for k in OUTSIDE) + c["TURN peer"]
+    if c["CMS"] > c["CUCM"] or (c["TURN client"] and not expressway and not sfb):
         return "CMS"
-    if c["Expressway"] and (ip in turn_servers or c["Expressway-E"]):
-        return "Expressway-E"
+    if c["CUCM"] and not expressway:
+        return "CUCM"
+    if expressway:
+        return _expressway(c)
     if c["TURN server"]:
         return "Expressway-E (TURN server)"
-    if c["Expressway"]:
-        return "Expressway-C" if not c["TURN peer"] else "Expressway"
-    if c["TURN peer"] or c["SfB"]:
-        return "SfB Edge"
-    if c["SfB client"]:
+    return _sfb(c)
+
+
+def _expressway(c: Counter) -> str:
+    edge = c["Expressway-E"] + c["TURN server"]
+    if edge > c["Expressway-C"]:
+        return "Expressway-E"
+    if c["Expressway-C"] or not c["TURN peer"]:
+        return "Expressway-C"
+    return "Expressway"
+
+
+def _sfb(c: Counter) -> str:
+    client, edge, front = c["SfB client"], c["SfB Edge"] + c["TURN peer"], c["SfB Front End"]
+    server = c["SfB server"] + edge + front
+    if client > server:
         return "SfB client"
+    if front > edge:
+        return "SfB Front End"
+    if server:
+        return "SfB Edge"  # an SfB server log's box, a TURN relay's peer: the Edge unless told otherwise
     return "host"

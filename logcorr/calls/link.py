@@ -79,25 +79,13 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
     relay_call = _relay_owners(calls)
     if not relay_call:
         return {}
-    wire = events[events["proto"].isin(("stun", "tcp"))]
-    rows = _rows(wire, STUN_COLUMNS)
-    allocations: dict[tuple[str, str], _Allocation] = {}
-    for r in rows:
-        if r["event"] == "Allocate Success Response" and r["relayed"] in relay_call:
-            owner = min(relay_call[r["relayed"]], key=lambda c: abs(r["ts_aligned"] - c.start))
-            allocations.setdefault(_pair(r["src"], r["dst"]), _Allocation(owner.call_id, r))
+    rows = _rows(events[events["proto"].isin(("stun", "tcp"))], STUN_COLUMNS)
+    allocations = _allocations(rows, relay_call)
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
     links: dict[Key, str] = {}
-    cid_call: dict[int, str] = {}
-    for pair, alloc in allocations.items():
-        on_ctrl = by_pair.get(pair, [])
-        alloc.end = max([alloc.end] + [r["ts_aligned"] for r in on_ctrl])
-        for r in on_ctrl:
-            links[(r["file"], r["pos"])] = alloc.call_id
-            if r["event"] == "ConnectionAttempt Indication" and r["connection_id"] is not None:
-                cid_call[r["connection_id"]] = alloc.call_id
+    cid_call = _control_links(allocations, by_pair, links)
     relay_leg = {a.relayed: a.call_id for a in allocations.values()}
     for r in rows:  # the peer's leg: to and from the relayed address
         call_id = relay_leg.get(r["src"]) or relay_leg.get(r["dst"])
@@ -109,6 +97,30 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
             for r in by_pair.get(_pair(bind["src"], bind["dst"]), []):  # the data connection, responses included
                 links.setdefault((r["file"], r["pos"]), call_id)
     return links
+
+
+def _allocations(rows: list[dict], relay_call: dict[str, list[Call]]) -> dict[tuple[str, str], _Allocation]:
+    """Control connection -> its allocation, owned by the call nearest in time that offers its relay."""
+    allocations: dict[tuple[str, str], _Allocation] = {}
+    for r in rows:
+        if r["event"] == "Allocate Success Response" and r["relayed"] in relay_call:
+            owner = min(relay_call[r["relayed"]], key=lambda c: abs(r["ts_aligned"] - c.start))
+            allocations.setdefault(_pair(r["src"], r["dst"]), _Allocation(owner.call_id, r))
+    return allocations
+
+
+def _control_links(allocations: dict, by_pair: dict, links: dict[Key, str]) -> dict[int, str]:
+    """Link every event of each control connection to its call (and stretch the allocation's life
+    to its last message); CONNECTION-ID -> Call-ID of the ConnectionAttempts seen on them."""
+    cid_call: dict[int, str] = {}
+    for pair, alloc in allocations.items():
+        on_ctrl = by_pair.get(pair, [])
+        alloc.end = max([alloc.end] + [r["ts_aligned"] for r in on_ctrl])
+        for r in on_ctrl:
+            links[(r["file"], r["pos"])] = alloc.call_id
+            if r["event"] == "ConnectionAttempt Indication" and r["connection_id"] is not None:
+                cid_call[r["connection_id"]] = alloc.call_id
+    return cid_call
 
 
 def _relay_owners(calls: list[Call]) -> dict[str, list[Call]]:
@@ -171,11 +183,9 @@ def _invite_of(line: dict, invites: list[dict]) -> str:
     incoming call, one whose Request-URI is the line's local URI goes first. Without CMS's SIP
     trace, the INVITE another source saw within the same seconds to that local URI."""
     ts, incoming = line["ts_aligned"], line["event"] == "call-incoming"
-    hi = ts + (pd.Timedelta(0) if incoming else LOG_TO_INVITE)
     uri = LOCAL_URI.search(line["summary"] or "")
     wanted = uri.group(1) if incoming and uri else ""
-    near = [r for r in invites if r["source"] == "cms" and r["host"] == line["host"]
-            and r["direction"] == ("in" if incoming else "out") and ts - LOG_TO_INVITE <= r["ts_aligned"] <= hi]
+    near = _logged_by_cms(line, invites, incoming)
     if wanted:
         near = [r for r in near if _request_uri(r["summary"]) == wanted] or near
     if not near and wanted:
@@ -184,6 +194,16 @@ def _invite_of(line: dict, invites: list[dict]) -> str:
     if not near:
         return ""
     return min(near, key=lambda r: abs(ts - r["ts_aligned"]))["call_id"]
+
+
+def _logged_by_cms(line: dict, invites: list[dict], incoming: bool) -> list[dict]:
+    """INVITEs CMS logged on the line's host, in its direction, in the seconds around it (before it
+    for an incoming call)."""
+    ts = line["ts_aligned"]
+    hi = ts + (pd.Timedelta(0) if incoming else LOG_TO_INVITE)
+    direction = "in" if incoming else "out"
+    return [r for r in invites if r["source"] == "cms" and r["host"] == line["host"]
+            and r["direction"] == direction and ts - LOG_TO_INVITE <= r["ts_aligned"] <= hi]
 
 
 def _request_uri(summary: str) -> str:

@@ -137,8 +137,8 @@ def overall(calls: list[Call], findings: list[Finding]) -> Verdict:
         return Verdict.of(calls, findings)
     bad = [c for c in judged if c.verdict.state != "ok"]
     head = bad[0] if bad else judged[0]
-    if bad and head.verdict.state == "failed" and severity is None:
-        severity = Severity.error
+    if any(c.verdict.state == "failed" for c in bad):
+        severity = Severity.error  # a share that failed is an error, whatever its cause's own rank
     return Verdict(severity, _shares_line(judged, bad, head))
 
 

@@ -140,6 +140,17 @@ def batches(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray | None = None,
         yield part, texts(frame, part)
 
 
+def spill(frame: pd.DataFrame, store: Store) -> pd.DataFrame:
+    """A table holding its text in a ``raw`` column, with the text moved to `store`."""
+    spans = [store.put(t) if t else (0, 0) for t in frame["raw"].to_numpy(dtype=object)]
+    store.close()
+    out = frame.drop(columns=["raw"])
+    refs = np.array(spans, dtype=np.int64).reshape(len(out), 2)
+    out[REFS[0]] = np.full(len(out), store, dtype=object)
+    out[REFS[1]], out[REFS[2]] = refs[:, 0], refs[:, 1]
+    return out
+
+
 def with_raw(frame: pd.DataFrame) -> pd.DataFrame:
     """The table with its text in a ``raw`` column where the schema puts it (the references gone)."""
     if not stored(frame):

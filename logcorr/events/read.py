@@ -4,13 +4,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
-from . import rawtext, schema
+from . import pieces, rawtext, schema
 from ..intake.archive import Bundle, Limits, Member, Skipped
 from ..model import ReadResult, SourceReport
 from .parsers import REGISTRY, SNIFF_BYTES, Entry, ParseContext, identify
@@ -27,21 +26,22 @@ def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
     """Parse one file with the registry's parser number `index`: its event table and what it said.
     The table is built where the file is parsed: a worker sends back typed columns, not dicts, and
     the records' text goes to the store `store` of the folder `folder` (see rawtext)."""
-    index, path, name, tzinfo, tz_assumed, (folder, store), ref = job
+    index, path, name, tzinfo, tz_assumed, ref, (folder, name_in) = job
+    store = rawtext.Folder.at(folder).store(name_in)
     ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     with open(path, "rb") as fh:
-        table = schema.to_frame(REGISTRY[index].parse(fh, ctx), rawtext.Folder.at(folder).store(store))
+        table = schema.to_frame(REGISTRY[index].parse(fh, ctx), store)
+    table["parser"] = REGISTRY[index].key  # which parser read it: what box wrote the file
     return table, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 
 
 def _run(jobs: list[tuple], sizes: list[int], progress: Progress | None = None):
     """The files of a bundle are independent: large bundles are read by one process a core."""
-    workers = min(len(jobs), os.cpu_count() or 1)
+    workers = os.cpu_count() or 1  # a large text file is cut for all of them (events/pieces.py)
     if workers < 2 or sum(sizes) < PARALLEL_BYTES:
         return _told(map(parse_file, jobs), sizes, progress)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(_told(pool.map(parse_file, jobs), sizes, progress))
+    return list(_told(pieces.run(jobs, parse_file, workers), sizes, progress))
 
 
 def _told(results, sizes: list[int], progress: Progress | None):
@@ -80,7 +80,7 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     # All files are read at once. A yearless kind (CMS syslog) takes its year from the file's
     # time; when the other sources say another year or month, it is read again with theirs.
     folder = rawtext.Folder()  # the records' text, one store a file; held by the table's rows
-    jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, (folder.path, str(i)), m.mtime)
+    jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime, (folder.path, str(i)))
             for i, (m, p) in enumerate(chosen)]
     results = list(_run(jobs, [m.size for m, _ in chosen], progress))
     stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
@@ -92,12 +92,14 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
                 (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
             results[i] = None  # its store is written again
             with contextlib.suppress(FileNotFoundError):
-                os.remove(os.path.join(folder.path, job[-2][1]))
-            results[i] = parse_file(job[:-1] + (latest,))
+                os.remove(os.path.join(folder.path, job[-1][1]))
+            results[i] = parse_file(job[:5] + (latest,) + job[6:])
     tables: list[pd.DataFrame] = []
     sources: list[SourceReport] = []
     notes: list[str] = []
-    for (member, parser), (table, facts) in zip(chosen, results):
+    for i, ((member, parser), (table, facts)) in enumerate(zip(chosen, results)):
+        if "raw" in table.columns:  # read in pieces: its text joins the others beside the table
+            table = rawtext.spill(table, folder.store(f"{i}-pieces"))
         tables.append(table)
         sources.append(SourceReport(file=member.name, kind=parser.name, events=len(table),
                                     skipped=facts["skipped"], skip_reasons=facts["skip_reasons"],

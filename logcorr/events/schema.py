@@ -69,6 +69,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("realm", "str", "STUN REALM"),
     Column("lifetime", "int", "STUN LIFETIME seconds"),
     Column("call_number", "int", "CMS call number `N` of a CMS log line `call N: ...`"),
+    Column("parser", "str", "the parser that read it (`cms`, `expressway`, `xconfig`, `sfb_snooper`, "
+           "`sfb_uccapi`, `siptext`, `pcap`): the registry entry whose `role` says what box wrote the file"),
     Column("summary", "str", "one human line"),
     Column("raw", "str", "the record as read (SIP message text; STUN as hex), cut at 64 KiB; a table "
            "read from a bundle keeps it in a file beside it and fetches it on demand "
@@ -122,9 +124,9 @@ def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
         return empty_frame()
     for name in FEW_VALUED:
         if all(name in t.columns and isinstance(t[name].dtype, pd.CategoricalDtype) for t in tables):
-            union = pd.api.types.union_categoricals([t[name] for t in tables]).categories
+            union = pd.Index(list(dict.fromkeys(str(v) for t in tables for v in t[name].cat.categories)), dtype=object)
             for t in tables:
-                t[name] = t[name].cat.set_categories(union)
+                t[name] = pd.Categorical(t[name].astype(object), categories=union)
     return pd.concat(tables, ignore_index=True)
 
 
@@ -148,7 +150,8 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
             if col.name == "raw":
                 s = s.str.slice(0, RAW_LIMIT)
             if col.name in FEW_VALUED:  # a small code per row
-                out[col.name] = s.astype(object).astype("category")
+                s = s.astype(object)
+                out[col.name] = pd.Categorical(s, categories=pd.Index(pd.unique(s), dtype=object))
                 continue
             if col.name != "raw":  # repeated values (addresses, Call-IDs, Via) held once
                 once: dict[str, str] = {}

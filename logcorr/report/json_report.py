@@ -44,7 +44,7 @@ def clock(c: Clock) -> dict:
 
 
 def host(h: Host) -> dict:
-    return {"address": h.address, "role": h.role, "name": h.name}
+    return {"address": h.address, "role": h.role, "name": h.name, "addresses": list(h.addresses)}
 
 
 def call(c: Call) -> dict:

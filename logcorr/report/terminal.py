@@ -180,10 +180,10 @@ def _clocks(d: Diagnosis) -> list[Text]:
 
 
 def _hosts(d: Diagnosis) -> list[Text]:
-    hosts = {a: label for a, label in d.roles.items() if a[:1].isdigit() or a.startswith("[")}
-    if not hosts:
+    """One line a box: its addresses (an Expressway with two interfaces has two), its label."""
+    rows = sorted(((", ".join(h.addresses), h.label or h.role) for h in d.hosts), key=lambda r: (r[1], r[0]))
+    if not rows:
         return []
-    rows = sorted(hosts.items(), key=lambda kv: kv[1])
     return [Text(""), Text("Hosts:", style=BOLD), *(Text(f"  {a:<16} {label}") for a, label in rows)]
 
 

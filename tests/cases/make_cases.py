@@ -1,4 +1,5 @@
-"""Make the failure cases of tests/cases/ from the successful share in share-ok/share-ok.zip.
+"""Make the failure cases of tests/cases/ from the successful share in share-ok/share-ok.zip
+(the cases at other sites are in sites.py).
 
 Each case is the same support bundle (CMS log bundle, Expressway-E diagnostic archive with its
 capture, SfB Edge Snooper trace) changed the way the failure would change it: frames the failure
@@ -23,6 +24,10 @@ import struct
 
 import dpkt
 
+sys.path.insert(0, str(Path(__file__).parent))
+import relabel  # noqa: E402,F401
+from relabel import Relabel, retar, untar  # noqa: E402
+
 HERE = Path(__file__).parent
 SOURCE = HERE / "share-ok" / "share-ok.zip"
 
@@ -39,22 +44,6 @@ def load() -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def untar(data: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
-        return [(m, tf.extractfile(m).read()) for m in tf.getmembers() if m.isfile()]
-
-
-def retar(members: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
-        for info, data in members:
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    raw = bytearray(buf.getvalue())
-    raw[4:8] = b"\0\0\0\0"  # no gzip time: reproducible output
-    return bytes(raw)
-
-
 # -- captures -------------------------------------------------------------------------------------
 def frames(pcap: bytes):
     reader = dpkt.pcap.Reader(io.BytesIO(pcap))
@@ -68,22 +57,32 @@ def frames(pcap: bytes):
 
 def filter_pcap(pcap: bytes, drop, rewrite=None) -> bytes:
     """Drop the frames `drop` names; `rewrite(n, tcp_payload)` may give a frame a new payload of
-    the same length (so the TCP sequence numbers after it stay right)."""
+    the same length. The TCP segments that follow a dropped one on its connection are renumbered
+    (sequence numbers in its direction, acknowledgements in the other), as if it was never sent."""
     reader = dpkt.pcap.Reader(io.BytesIO(pcap))
     out = io.BytesIO()
     writer = dpkt.pcap.Writer(out, snaplen=reader.snaplen, linktype=reader.datalink())
+    unsent: dict[tuple, int] = {}  # (src, dst) -> bytes of that direction dropped so far
     for n, ts, buf, src, dst, size in frames(pcap):
+        eth = dpkt.ethernet.Ethernet(buf)
+        tcp = eth.data.data if isinstance(eth.data.data, dpkt.tcp.TCP) else None
         if drop(n, ts, src, dst, size):
+            if tcp is not None:
+                unsent[(src, dst)] = unsent.get((src, dst), 0) + size
             continue
-        if rewrite is not None:
-            eth = dpkt.ethernet.Ethernet(buf)
-            new = rewrite(n, bytes(eth.data.data.data))
-            if new is not None:
-                assert len(new) == len(eth.data.data.data)
-                eth.data.data.data = new
-                eth.data.data.sum = 0  # recomputed
-                eth.data.sum = 0
-                buf = bytes(eth)
+        new = rewrite(n, bytes(eth.data.data.data)) if rewrite is not None else None
+        if new is not None:
+            assert len(new) == len(eth.data.data.data)
+            eth.data.data.data = new
+        later, acked = unsent.get((src, dst), 0), unsent.get((dst, src), 0)
+        if tcp is not None and (later or acked):
+            tcp.seq = (tcp.seq - later) % 2**32
+            if tcp.flags & dpkt.tcp.TH_ACK:
+                tcp.ack = (tcp.ack - acked) % 2**32
+        if new is not None or (tcp is not None and (later or acked)):
+            eth.data.data.sum = 0  # recomputed
+            eth.data.sum = 0
+            buf = bytes(eth)
         writer.writepkt(buf, ts=ts)
     return out.getvalue()
 
@@ -171,50 +170,80 @@ def shift_snooper(text: str, seconds: float) -> str:
 RELAY_LINE = re.compile(r"^.*10\.48\.54\.229 24726 typ relay.*\n", re.M)
 
 
-def build(name: str, drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0,
-          rewrite=None, cut_at: dt.datetime | None = None, no_relay: bool = False) -> Path:
+def drop_records(text: str, when, t0: dt.datetime, t1: dt.datetime) -> str:
+    """Without the records stamped strictly between t0 and t1 (a record's unstamped lines go with it)."""
+    out, inside = [], False
+    for line in text.splitlines(keepends=True):
+        t = when(line)
+        if t is not None:
+            inside = t0 < t < t1
+        if not inside:
+            out.append(line)
+    return "".join(out)
+
+
+WHEN = {"expressway": iso_when, "cms": cms_when, "snooper": snooper_when}
+EARLY = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def lab_case(drop=None, cut: bool = False, cms_shift: float = 0.0, sfb_shift: float = 0.0, rewrite=None,
+             cut_at: dt.datetime | None = None, no_relay: bool = False,
+             gaps: tuple[tuple[dt.datetime, dt.datetime], ...] = (), no_capture: bool = False) -> dict[str, bytes]:
+    """The lab bundle changed the way a failure changes it, still with the lab's addresses, names and
+    clocks: zip member name -> bytes. `gaps` leaves out the log records stamped inside each window."""
     global CUT
     CUT = cut_at or dt.datetime(2026, 11, 24, 14, 53, 42, 0, tzinfo=dt.timezone.utc)
-    parts = load()
+
+    def logs(text: str, kind: str) -> str:
+        if cut:
+            text = cut_lines(text, WHEN[kind])
+        for t0, t1 in gaps:
+            text = drop_records(text, WHEN[kind], t0, t1)
+        if kind == "cms" and cms_shift:
+            text = shift_cms(text, cms_shift)
+        if kind == "snooper" and sfb_shift:
+            text = shift_snooper(text, sfb_shift)
+        return RELAY_LINE.sub("", text) if no_relay else text
+
     out: dict[str, bytes] = {}
-    for member, data in parts.items():
+    for member, data in load().items():
         if member.startswith("diagnostic_log_"):
             items = []
             for info, blob in untar(data):
-                if info.name.endswith(".pcap") and drop is not None:
-                    blob = filter_pcap(blob, drop, rewrite)
-                elif info.name.endswith(".txt") and "loggingsnapshot" in info.name:
-                    text = cut_lines(blob.decode(), iso_when) if cut else blob.decode()
-                    blob = (RELAY_LINE.sub("", text) if no_relay else text).encode()
+                if info.name.endswith(".pcap"):
+                    if no_capture:
+                        continue
+                    if drop is not None:
+                        blob = filter_pcap(blob, drop, rewrite)
+                elif "loggingsnapshot" in info.name:
+                    blob = logs(blob.decode(), "expressway").encode()
                 items.append((info, blob))
             out[member] = retar(items)
         elif member == "logbundle.tar.gz":
-            items = []
-            for info, blob in untar(data):
-                text = blob.decode()
-                if cut:
-                    text = cut_lines(text, cms_when)
-                if cms_shift:
-                    text = shift_cms(text, cms_shift)
-                if no_relay:
-                    text = RELAY_LINE.sub("", text)
-                items.append((info, text.encode()))
-            out[member] = retar(items)
+            out[member] = retar([(info, logs(blob.decode(), "cms").encode()) for info, blob in untar(data)])
         else:
-            text = data.decode()
-            if cut:
-                text = cut_lines(text, snooper_when)
-            if sfb_shift:
-                text = shift_snooper(text, sfb_shift)
-            if no_relay:
-                text = RELAY_LINE.sub("", text)
-            out[member] = text.encode()
+            out[member] = logs(data.decode(), "snooper").encode()
+    return out
+
+
+def write(name: str, parts: dict[str, bytes], site: Relabel | None = None) -> Path:
     target = HERE / name / "bundle.zip"
     target.parent.mkdir(exist_ok=True)
+    when = dt.datetime(2026, 11, 24, 14, 56, 0) + dt.timedelta(seconds=site.shift if site else 0)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member in sorted(out):
-            zf.writestr(zipfile.ZipInfo(member, date_time=(2026, 11, 24, 14, 56, 0)), out[member])
+        for member in sorted(parts):
+            zf.writestr(zipfile.ZipInfo(member, date_time=when.timetuple()[:6]), parts[member])
     return target
+
+
+def build(name: str, site: Relabel | None = None, after=None, **failure) -> Path:
+    """Case `name`: the lab failure `failure`, moved to `site`, then `after(parts)` (site values)."""
+    parts = lab_case(**failure)
+    if site is not None:
+        parts = relabel.bundle(parts, site)
+    if after is not None:
+        parts = after(parts)
+    return write(name, parts, site)
 
 
 CASES = {
@@ -252,5 +281,8 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    for case in sys.argv[1:] or CASES:
-        print(build(case, **CASES[case]))
+    import sites  # the cases moved to other sites (they build on this module)
+    every = {**CASES, **sites.CASES}
+    for case in sys.argv[1:] or every:
+        spec = every[case]
+        print(spec() if callable(spec) else build(case, **spec))

@@ -6,10 +6,13 @@ Each entry also says what the later stages need to know of its source:
   time; see :mod:`logcorr.events.read`);
 * ``clock``: preference for the reference clock, 1 first (:mod:`logcorr.calls.clocks`): the TURN
   server's own clock (its log, its capture) is the best reference;
-* ``role``: the kind of box whose log it is (``CMS``, ``Expressway``, ``SfB``), used to name the
+* ``role``: the kind of box that writes the file (``CMS``, ``Expressway``, ``SfB server`` for an
+  Edge or Front End's SIP stack trace, ``SfB client`` for a client's UccApi log), used to name the
   logging hosts' addresses (:mod:`logcorr.calls.hosts`); empty when the file is not a box's own log.
+  It is the parser's, not the source's: two parsers of one source (``sfb``) read the logs of
+  different boxes. Each event names its parser in the ``parser`` column (:attr:`Entry.key`).
 
-Entries of one source say the same (a test checks it).
+Entries of one source agree on its clock and year (a test checks it).
 """
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ class Entry:
     yearless: bool = False
 
     @property
+    def key(self) -> str:
+        """The parser's own name (its module's: `sfb_uccapi`), the `parser` column of its events."""
+        return type(self.parser).__module__.rsplit(".", 1)[-1]
+
+    @property
     def name(self) -> str:
         """The source it reads (the `source` column of its events)."""
         return self.parser.name
@@ -43,8 +51,8 @@ REGISTRY: tuple[Entry, ...] = (
     Entry(pcap.PARSER, clock=2),
     Entry(expressway.PARSER, clock=1, role="Expressway"),
     Entry(xconfig.PARSER, clock=1, role="Expressway"),
-    Entry(sfb_snooper.PARSER, clock=3, role="SfB"),
-    Entry(sfb_uccapi.PARSER, clock=3, role="SfB"),
+    Entry(sfb_snooper.PARSER, clock=3, role="SfB server"),
+    Entry(sfb_uccapi.PARSER, clock=3, role="SfB client"),
     Entry(cms.PARSER, clock=4, role="CMS", yearless=True),
     Entry(siptext.PARSER, clock=5),
 )
@@ -52,7 +60,8 @@ REGISTRY: tuple[Entry, ...] = (
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.name for e in REGISTRY))
 YEARLESS: frozenset[str] = frozenset(e.name for e in REGISTRY if e.yearless)
 CLOCK_ORDER: tuple[str, ...] = tuple(sorted(SOURCES, key=lambda s: min(e.clock for e in REGISTRY if e.name == s)))
-ROLES: dict[str, str] = {e.name: e.role for e in REGISTRY if e.role}
+# parser key -> the role of the box whose log it reads
+ROLES: dict[str, str] = {e.key: e.role for e in REGISTRY if e.role}
 
 
 def identify(head: bytes) -> Entry | None:

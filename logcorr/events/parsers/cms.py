@@ -77,6 +77,8 @@ TRACE_CONN_OPEN = re.compile(
     r"(?:from|to) (?P<a>\S+) (?:to|from) (?P<b>\S+?)\s*$"
 )
 TRACE_CONN = re.compile(r"^connection (?P<cid>\d+): (?P<text>.*)$")
+CONNECTION_OPEN = re.compile(rb": is (?:incoming|outgoing) ")  # where a TRACE_CONN_OPEN may be
+LINE_REST = re.compile(rb"[^\r\n]*")
 CALL_N = re.compile(r"^call (?P<n>\d+) ?: ")
 ICE_FAILURE = re.compile(r"\bICE failure (\d+)")
 
@@ -207,6 +209,24 @@ class _Reader(LineReader):
     def end(self) -> Iterator[dict]:
         for host in list(self.pending):
             yield from self.flush(host)
+
+    def carry(self) -> tuple:
+        return tuple(sorted(self.pending.items(), key=lambda kv: kv[0]))
+
+    def prime(self, data, end: int) -> None:
+        """The connection table as it stands at offset `end`: the `is incoming/outgoing
+        connection` records before it, read as the file's own lines."""
+        scratch = _Reader(ParseContext(file=self.ctx.file, tz=self.ctx.tz, tz_assumed=False,
+                                       year=self.ctx.year, mtime=self.ctx.mtime))
+        done = -1
+        for m in CONNECTION_OPEN.finditer(data, 0, end):
+            start = max(data.rfind(b"\n", 0, m.start()), data.rfind(b"\r", 0, m.start())) + 1
+            if start <= done:
+                continue
+            done = stop = m.end() + len(LINE_REST.match(data[m.end():m.end() + 65536]).group())
+            for _ in scratch.line(0, data[start:stop].decode("utf-8", "replace")):
+                pass
+        self.local_of = scratch.local_of
 
     def flush(self, host: str) -> Iterator[dict]:
         trace = self.pending.pop(host, None)
@@ -345,12 +365,28 @@ def _eventlog_record(e, line, lineno, ctx: ParseContext, base) -> Iterator[dict]
            "call_number": _call_number("host:server", message)}
 
 
+def cut_here(line: bytes) -> bool:
+    """A record that opens a SIP message (`connection N: incoming SIP TCP data ...`): where one
+    logging host's traces are all complete (a large file is cut at such lines)."""
+    if b"SIP trace: connection " not in line:
+        return False
+    text = line.decode("utf-8", "replace")
+    records = _records(text)
+    m = SYSLOG_RECORD.match(records[0]) if len(records) == 1 else None
+    if m is None or m.group("tag") != "host:server":
+        return False
+    b = CALL_BRIDGE_BODY.match(m.group("body"))
+    message = b.group("msg") if b else m.group("body")
+    return message.startswith("SIP trace: ") and TRACE_DATA.match(message[len("SIP trace: "):]) is not None
+
+
 class CmsParser(TextParser):
     name = name
     what = "a CMS log"
     reader = _Reader
     universal_newlines = True
     sniff = staticmethod(sniff)
+    cut_here = staticmethod(cut_here)
 
 
 PARSER = CmsParser()

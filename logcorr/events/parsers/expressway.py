@@ -63,6 +63,7 @@ from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "expressway"
 PENDING_WINDOW = 500  # records after which an unpaired INFO/DEBUG network.sip record is final
+INVITE_SOURCES = 1000  # the INVITE sources remembered (the last ones)
 
 # 2017-03-02T08:10:46.240+01:00 vcse tvcs: UTCTime="..."   (optional "Line 190: " and "<166>1 ")
 RECORD_START = re.compile(
@@ -195,12 +196,71 @@ class _Reader(LineReader):
         yield from self._take()
         yield from self.state.flush()
 
+    def carry(self) -> tuple:
+        """The open record and the output queue: each waiting event, whether it still waits for
+        its pair, and how many records ago it came."""
+        st, rec = self.state, self.record
+        queue = tuple((_settled(s.event), tuple(sorted(s.kinds)), s.key, st.count - s.born,
+                       s.key is not None and st.pending.get(s.key) is s) for s in st.queue)
+        return (rec.pos, rec.body, tuple(rec.more)) if rec else None, queue
+
+    def log_ops(self) -> None:
+        self.state.log = []
+
+    def ops(self) -> list:
+        return self.state.log or []
+
+    def take_tables(self, tables) -> None:
+        if tables is not None:
+            self.state.invite_from, self.state.serial_call = OrderedDict(tables[0]), dict(tables[1])
+
+
+def _settled(event: dict) -> tuple:
+    """An event as a piece sees it, but for the Call-ID of an event record (set by the tables)."""
+    return tuple(sorted(kv for kv in event.items() if kv[0] != "call_id" or event.get("proto") != "log"))
+
+
+def cut_here(line: bytes) -> bool:
+    """A line that starts a record (an ISO stamp, host and body)."""
+    return RECORD_START.match(line.decode("utf-8", "replace")) is not None
+
+
+def replay(tables, ops: list):
+    """The INVITE-source and serial-number tables after a piece's operations, and the Call-ID
+    each event record with a serial number gets from them (by line: {pos: {"call_id": ...}})."""
+    invite_from, serial_call = tables
+    patches = {}
+    for op, key, value in ops:
+        if op == "inv":
+            _lru_put(invite_from, key, value)
+            continue
+        serial, src = value
+        call_id = serial_call.get(serial, "")
+        if not call_id and src is not None and src in invite_from:
+            call_id = serial_call[serial] = invite_from[src]
+        patches[key] = {"call_id": call_id}
+    return (invite_from, serial_call), patches
+
+
+def _lru_put(table: OrderedDict, key: str, value: str) -> None:
+    table[key] = value
+    table.move_to_end(key)
+    while len(table) > INVITE_SOURCES:
+        table.popitem(last=False)
+
 
 class ExpresswayParser(TextParser):
     name = NAME
     what = "an Expressway log"
     reader = _Reader
     sniff = staticmethod(sniff)
+    cut_here = staticmethod(cut_here)
+    warm_bytes = 2 * 1024 * 1024  # well over the records of two pairing windows
+    replay = staticmethod(replay)
+
+    @staticmethod
+    def new_tables():
+        return OrderedDict(), {}
 
 
 def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
@@ -242,6 +302,7 @@ class _State:
         self.count = 0
         self.invite_from: OrderedDict[str, str] = OrderedDict()  # src address -> last INVITE Call-ID
         self.serial_call: dict[str, str] = {}
+        self.log: list | None = None  # operations on the two tables, when reading a piece
 
     # --- output queue -------------------------------------------------------------------------
     def take(self, rec: _Record) -> Iterator[dict]:
@@ -356,10 +417,9 @@ class _State:
 
     def _remember_invite(self, src: str, call_id: str) -> None:
         if src and call_id:
-            self.invite_from[src] = call_id
-            self.invite_from.move_to_end(src)
-            while len(self.invite_from) > 1000:
-                self.invite_from.popitem(last=False)
+            _lru_put(self.invite_from, src, call_id)
+            if self.log is not None:
+                self.log.append(("inv", src, call_id))
 
     def _event_log(self, rec: _Record, f: dict, base: dict) -> None:
         name = f.get("Event", "")
@@ -376,6 +436,8 @@ class _State:
             if not call_id and key == "call-attempted" and src in self.invite_from:
                 call_id = self.invite_from[src]
                 self.serial_call[serial] = call_id
+            if self.log is not None:
+                self.log.append(("get", rec.pos, (serial, src if key == "call-attempted" else None)))
         status = f.get("Response-code", "")
         parts = [name]
         for k in ("Id", "Severity", "Service", "Protocol", "Src-alias", "Dst-alias", "Detail",

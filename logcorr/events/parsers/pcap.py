@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import BinaryIO, Iterator
 
 from logcorr.events.capture import pcapfile
-from logcorr.events.capture.decode import decode
+from logcorr.events.capture.decode import PURGE_MASK, decode
 from logcorr.events.parsers.base import ParseContext
 
 
@@ -25,7 +25,7 @@ class PcapParser:
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
         ctx.pos_unit = "frame"
-        records = pcapfile.records(stream, ctx.warn)
+        records = pcapfile.records(stream, ctx.warn, media_mask=PURGE_MASK)  # media: see decode
 
         def count(frame: int | None, reason: str, n: int, skipped: bool) -> None:
             """Packets skipped count as skipped records; malformed STUN messages, decoded anyway,

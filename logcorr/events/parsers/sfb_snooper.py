@@ -95,6 +95,11 @@ class _Reader(LineReader):
                 return
         yield from self._inside(pos, line)
 
+    def carry(self) -> tuple:
+        r = self.record
+        mine = None if r is None else (r.pos, r.ts, r.level, r.flag, r.host, r.component, tuple(r.lines))
+        return mine, self.client.carry()
+
     def _outside(self, pos: int, line: str) -> Iterator[dict]:
         if self.client.wants(line):
             yield from self.client.feed(pos, line)
@@ -127,11 +132,17 @@ class _Reader(LineReader):
         yield from self.client.end()
 
 
+def cut_here(line: bytes) -> bool:
+    """A line that starts a record (`TL_INFO(TF_PROTOCOL) [...]...`)."""
+    return line.startswith(b"TL_") and RECORD_HEADER.match(line.decode("utf-8", "replace")) is not None
+
+
 class SnooperParser(TextParser):
     name = NAME
     what = "a Snooper trace"
     reader = _Reader
     sniff = staticmethod(sniff)
+    cut_here = staticmethod(cut_here)
 
 
 def _start(m: re.Match, lineno: int) -> _Record:

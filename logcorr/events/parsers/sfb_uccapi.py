@@ -75,6 +75,9 @@ class Reader(LineReader):
         self.packet: _Packet | None = None
         self.noted = False
 
+    def carry(self) -> tuple | None:
+        return packet_state(self.packet)
+
     def wants(self, line: str) -> bool:
         """True for a UccApi line, and for any line while a packet is open."""
         return self.packet is not None or LINE.match(line) is not None
@@ -166,11 +169,22 @@ class Reader(LineReader):
                        direction=p.direction, src=src, dst=dst)
 
 
+def packet_state(p: _Packet | None) -> tuple | None:
+    return None if p is None else (p.pos, p.ts, p.direction, p.remote, p.local, tuple(p.lines))
+
+
+def cut_here(line: bytes) -> bool:
+    """A line that opens a packet (`Sending Packet - ...`, `Data Received - ...`)."""
+    m = LINE.match(line.decode("utf-8", "replace")) if b"|" in line else None
+    return m is not None and PACKET_OPEN.match(m.group(11).strip()) is not None
+
+
 class UccApiParser(TextParser):
     name = NAME
     what = "a UccApi log"
     reader = Reader
     sniff = staticmethod(sniff)
+    cut_here = staticmethod(cut_here)
 
 
 PARSER = UccApiParser()

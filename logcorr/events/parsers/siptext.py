@@ -83,10 +83,19 @@ class _Reader(LineReader):
                 ctx.skip(current["pos"], "message too long")
                 self.current = None
 
+    def carry(self) -> tuple:
+        return self.current, self.header
+
     def end(self) -> Iterator[dict]:
         if self.current is not None:
             current, self.current = self.current, None
             yield from _finish(current, self.ctx)
+
+
+def cut_here(line: bytes) -> bool:
+    """An sngrep line, or a SIP start line: where a message may start."""
+    text = line.decode("utf-8", "replace")
+    return SNGREP_HEADER.match(text) is not None or _start_line(text)
 
 
 class SipTextParser(TextParser):
@@ -94,6 +103,7 @@ class SipTextParser(TextParser):
     what = "SIP text"
     reader = _Reader
     sniff = staticmethod(sniff)
+    cut_here = staticmethod(cut_here)
 
 
 def _time(h: re.Match, ctx: ParseContext) -> dt.datetime | None:

@@ -36,6 +36,37 @@ class LineReader:
     def end(self) -> Iterable[dict]:
         return ()
 
+    # -- reading a file in pieces (see logcorr.events.pieces) --------------------------------------
+    def carry(self) -> object:
+        """The state that spans records, comparable with ==: two readers that say the same after
+        one line read the rest of the file alike (tables handled by `prime` or `ops` excepted)."""
+        return None
+
+    def prime(self, data, end: int) -> None:
+        """Take on, from the bytes before offset `end`, the tables that live for the whole file."""
+
+    def log_ops(self) -> None:
+        """From now on, log the operations on replayed tables (see TextParser.replay)."""
+
+    def ops(self) -> list:
+        return []
+
+    def take_tables(self, tables) -> None:
+        """Take on the replayed tables as they stand at the current line (a copy)."""
+
+    def rebind(self, ctx: ParseContext) -> None:
+        """Report to `ctx` from now on (a reader taken from another process)."""
+        old = self.ctx
+
+        def walk(obj, depth):
+            for key, value in vars(obj).items():
+                if value is old:
+                    setattr(obj, key, ctx)
+                elif depth and hasattr(value, "__dict__") and not isinstance(value, type):
+                    walk(value, depth - 1)
+
+        walk(self, 2)
+
 
 class _StrayRun:
     """Consecutive stray lines with one reason, skipped as one."""
@@ -59,6 +90,37 @@ class _StrayRun:
         self.start, self.count = None, 0
 
 
+class TextLoop:
+    """The line loop of one reader: stray lines counted in runs, giving up on a file not of its kind."""
+
+    def __init__(self, parser: "TextParser", reader: LineReader, ctx: ParseContext):
+        self.parser, self.reader, self.ctx = parser, reader, ctx
+        self.run = _StrayRun(ctx)
+        self.failures = 0
+        self.gave_up = False
+
+    def step(self, pos: int, text: str) -> list[dict]:
+        reader = self.reader
+        reader.strayed = None
+        out = list(reader.line(pos, text))
+        if reader.strayed is None:
+            if text.strip():
+                self.run.close()
+                self.failures = 0
+            return out
+        self.run.add(pos, reader.strayed)
+        self.failures += 1
+        if self.failures >= MAX_CONSECUTIVE_FAILURES:
+            self.run.close()
+            self.ctx.warn(pos, f"gave up: not {self.parser.what}")
+            self.gave_up = True
+        return out
+
+    def finish(self) -> list[dict]:
+        self.run.close()
+        return list(self.reader.end())
+
+
 class TextParser:
     """A line-based log format; subclasses set the class attributes and :meth:`sniff`."""
 
@@ -66,6 +128,20 @@ class TextParser:
     what: str = "a log"  # the format in words, for "gave up: not <what>"
     reader: type[LineReader] = LineReader
     universal_newlines = False  # a lone "\r" ends a line too
+    # cut_here(line bytes without its end) -> True where a large file may be cut for several
+    # cores: the line starts a record by the format's own rule; None: never cut
+    cut_here = None
+    warm_bytes = 0  # how much the piece after a cut reads first, for state only
+
+    @staticmethod
+    def new_tables():
+        return None
+
+    @staticmethod
+    def replay(tables, ops: list):
+        """`tables` after a piece's logged operations, in file order, and what the look-ups of
+        those operations give: {line: {column: value}} for the events of those lines."""
+        return tables, {}
 
     def sniff(self, head: bytes) -> bool:
         raise NotImplementedError
@@ -79,22 +155,9 @@ class TextParser:
                 yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        reader = self.reader(ctx)
-        run = _StrayRun(ctx)
-        failures = 0
+        loop = TextLoop(self, self.reader(ctx), ctx)
         for pos, text in enumerate(self.lines(stream), 1):
-            reader.strayed = None
-            yield from reader.line(pos, text)
-            if reader.strayed is None:
-                if text.strip():
-                    run.close()
-                    failures = 0
-                continue
-            run.add(pos, reader.strayed)
-            failures += 1
-            if failures >= MAX_CONSECUTIVE_FAILURES:
-                run.close()
-                ctx.warn(pos, f"gave up: not {self.what}")
+            yield from loop.step(pos, text)
+            if loop.gave_up:
                 break
-        run.close()
-        yield from reader.end()
+        yield from loop.finish()

@@ -27,7 +27,7 @@ def write(wb, d: Diagnosis, case: str) -> None:
     _counts(s, d)
     _span(s, d)
     _section(s, "Clocks", [(c.source, c.summary()) for c in d.clocks] or [("", "no clock")])
-    _section(s, "Hosts and roles", [(h.role, f"{h.address}" + (f" ({h.name})" if h.name else ""))
+    _section(s, "Hosts and roles", [(h.role, ", ".join(h.addresses) + (f" ({h.name})" if h.name else ""))
                                     for h in d.hosts] or [("", "no host recognised")])
     s.row([s.cell(f"logcorr {d.version}; {len(d.rules) if d.rules is not None else 0} rules; "
                   "details in the Findings, Calls, Ladder, TURN, Timeline and Sources sheets",
