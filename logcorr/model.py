@@ -125,9 +125,14 @@ class Clock:
     pairs: int
     reference: str  # the reference clock's host
     basis: str  # how the offset was found: reference, sip, same host, none
+    # unaligned: the other unaligned clocks it agrees with (messages seen by both, one archive)
+    group: tuple[str, ...] = ()
 
     def summary(self) -> str:
         name = f"{self.source} clock ({self.host})"
+        if self.offset_s is None and self.group:
+            return (f"{name}: unaligned, aligned with {', '.join(self.group)} but not with the reference "
+                    f"({self.reference}): no message seen by them and a source on its clock")
         if self.offset_s is None:
             return f"{name}: unaligned, no message seen by it and another source"
         if self.basis == "reference":
