@@ -129,7 +129,7 @@ class Clock:
     group: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        name = f"{self.source} clock ({self.host})"
+        name = f"{self.source} clock ({self.host})" if self.host else f"{self.source} clock (no host named in its log)"
         if self.offset_s is None and self.group:
             return (f"{name}: unaligned, aligned with {', '.join(self.group)} but not with the reference "
                     f"({self.reference}): no message seen by them and a source on its clock")

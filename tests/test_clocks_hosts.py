@@ -4,6 +4,7 @@ import pandas as pd
 from logcorr.calls import clocks
 from logcorr.calls import hosts
 from logcorr.events import schema
+from logcorr.model import Clock
 
 T0 = pd.Timestamp("2026-11-24T14:53:41Z")
 
@@ -60,6 +61,11 @@ def test_a_group_tied_only_to_itself_says_so():
         "reference (peer1): no message seen by them and a source on its clock")
     assert "aligned with expressway clock (peer2) but not with the reference" in got["peer2.pcap"].summary()
     assert got["edge"].summary() == "sfb clock (edge): unaligned, no message seen by it and another source"
+
+
+def test_a_clock_whose_log_names_no_host_says_so():
+    text = Clock("sfb", "", -1.5, 4, "expe01", "sip").summary()
+    assert text == "sfb clock (no host named in its log) is 1.500 s behind expe01, from 4 message(s) seen by both"
 
 
 def test_align_shifts_only_aligned_clocks():
