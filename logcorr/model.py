@@ -115,6 +115,9 @@ class ReadResult:
 
 
 # ------------------------------------------------------------------------------- calls
+DAY_S = 86400.0
+
+
 @dataclass
 class Clock:
     """One source's clock (per source and logging host) against the reference clock."""
@@ -141,7 +144,10 @@ class Clock:
             return f"{name}: same clock as {self.reference} (captured by that host)"
         off = self.offset_s
         how = "ahead of" if off > 0 else "behind"
-        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
+        text = f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
+        if abs(off) > DAY_S:  # more than any zone and any drift: a date, not a clock, is wrong
+            text += f" ({abs(off) / DAY_S:.1f} days: a wrong date on that box, or a wrong year for stamps without one)"
+        return text
 
 
 @dataclass

@@ -68,6 +68,13 @@ def test_a_clock_whose_log_names_no_host_says_so():
     assert text == "sfb clock (no host named in its log) is 1.500 s behind expe01, from 4 message(s) seen by both"
 
 
+def test_a_clock_days_off_says_a_date_is_wrong():
+    text = Clock("cms", "cms01", -31489199.995, 8, "expe01", "sip").summary()
+    assert text.endswith("behind expe01, from 8 message(s) seen by both (364.5 days: a wrong date on that box, "
+                         "or a wrong year for stamps without one)")
+    assert "days" not in Clock("cms", "cms01", 46800.0, 8, "expe01", "sip").summary()  # a zone: +13 h
+
+
 def test_align_shifts_only_aligned_clocks():
     events = schema.to_frame([sip("expressway", "e", "c", 1, "INVITE", 0, "out"),
                               sip("cms", "c", "c", 1, "INVITE", 5, "in")])
