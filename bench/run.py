@@ -157,6 +157,7 @@ def stages(folder: str) -> None:
     from logcorr.calls import clocks as clocks_stage, flow, hosts
     from logcorr.events import read as read_stage
     from logcorr.events.parsers import REGISTRY, SNIFF_BYTES, identify
+    from logcorr.events import rawtext
     from logcorr.intake.archive import Bundle, Limits
     from logcorr.model import Diagnosis, Verdict
     from logcorr.report import excel, json_report, terminal
@@ -175,12 +176,14 @@ def stages(folder: str) -> None:
     t = time.perf_counter()
     ruleset = load_rules(api.rule_dirs())
     t = lap("load rules", t)
+    store = rawtext.Folder()  # each file's records' text, as reading keeps it
     with Bundle(Path(folder), Limits()) as bundle:
         for m in bundle.members:
             with open(m.path, "rb") as fh:
                 parser = identify(fh.read(SNIFF_BYTES))
             if parser is not None:
-                job = (REGISTRY.index(parser), str(m.path), m.name, *read_stage.zone(None), m.mtime)
+                job = (REGISTRY.index(parser), str(m.path), m.name, *read_stage.zone(None), m.mtime,
+                       (store.path, m.name.replace("/", "_")))
                 c = time.process_time()
                 read_stage.parse_file(job)
                 rate = m.size / 1e6 / max(time.process_time() - c, 1e-3)

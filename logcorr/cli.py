@@ -215,7 +215,10 @@ def events(
     redact_map: Optional[Path] = REDACT_MAP,
 ) -> None:
     """Write the normalised event table."""
+    from dataclasses import replace
+
     from . import api
+    from .events import rawtext
     from .report import redact as redaction, table
 
     if fmt is Format.parquet and output is None:
@@ -223,7 +226,8 @@ def events(
     if fmt is Format.parquet and not table.parquet_available():
         fail("--format parquet needs pyarrow: pip install 'logcorr[parquet]' (or use csv/jsonl)")
     with _read_progress(False) as progress:
-        result = redaction.for_sharing(api.events(path, tz=tz, progress=progress), redact, redact_map)
+        result = api.events(path, tz=tz, progress=progress)
+        result = redaction.for_sharing(replace(result, events=rawtext.with_raw(result.events)), redact, redact_map)
     _readable(result, path)
     table.write(result.events, fmt.value, output)
     typer.echo(f"logcorr: {len(result.events)} events from {len(result.sources)} file(s)"

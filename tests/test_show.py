@@ -12,7 +12,7 @@ import pytest
 from capture_build import attr, ethernet, ipv4, pcap_file, stun_message, tcp
 from logcorr import api, cli
 from logcorr.errors import UsageError
-from logcorr.events import records
+from logcorr.events import rawtext, records
 from logcorr.events.capture import detail
 from logcorr.events.schema import RAW_LIMIT
 from logcorr.report import show
@@ -88,7 +88,7 @@ def test_a_record_longer_than_the_table_keeps_is_shown_in_full(tmp_path):
     path = tmp_path / "syslog"
     path.write_text("\n".join(log) + "\n")
     table = api.read(path).events
-    raw = table.loc[table["call_id"] == "big-1", "raw"].iloc[0]
+    (raw,) = rawtext.texts(table, (table["call_id"] == "big-1").to_numpy().nonzero()[0])
     assert len(raw) == RAW_LIMIT  # the table keeps 64 KiB ...
     text = one(path, "syslog:1")
     assert text.splitlines()[-1] == sdp[-1]  # ... show prints the whole message from the file

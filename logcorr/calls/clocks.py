@@ -21,7 +21,7 @@ MIN_PAIRS = 1
 
 
 def clock_key(events: pd.DataFrame) -> pd.Series:
-    return events["source"] + "|" + events["host"]
+    return events["source"].astype(object) + "|" + events["host"].astype(object)
 
 
 def _shared_keys(events: pd.DataFrame) -> pd.DataFrame:
@@ -31,8 +31,8 @@ def _shared_keys(events: pd.DataFrame) -> pd.DataFrame:
     stun = events[(events["proto"] == "stun") & (events["txn_id"] != "") & events["ts"].notna()]
     out = pd.DataFrame({
         "clock": pd.concat([clock_key(sip), clock_key(stun)]),
-        "key": pd.concat([sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"],
-                          "stun|" + stun["txn_id"] + "|" + stun["event"]]),
+        "key": pd.concat([sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"].astype(object),
+                          "stun|" + stun["txn_id"] + "|" + stun["event"].astype(object)]),
         "ts": pd.concat([sip["ts"], stun["ts"]]),
         "dir": pd.concat([sip["direction"], stun["direction"]]),
     })

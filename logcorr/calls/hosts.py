@@ -180,7 +180,7 @@ def _configured(conf: pd.DataFrame, vote: Votes) -> None:
 def _logging_hosts_by_sip(sip: pd.DataFrame, vote: Votes) -> None:
     """A host whose log shows no address of its own (SfB Snooper names peers by FQDN) is found
     through the messages it sent: the next hop logged them as received from its address."""
-    keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"])[
+    keyed = sip.assign(key=sip["call_id"] + "|" + sip["cseq"] + "|" + sip["event"].astype(object))[
         ["source", "parser", "host", "direction", "src", "dst", "key"]].reset_index(drop=True)
     received = keyed[(keyed["direction"] == "in") & keyed["src"].str.match(r"^[\d.]+:")]
     sent = keyed[(keyed["direction"] == "out") & (keyed["host"] != "")]

@@ -183,7 +183,7 @@ def _lines(data: bytes, parser: TextParser, first: int) -> Iterator[tuple[int, s
 
 def parse_piece(job: tuple) -> Result:
     """Parse one piece of a file (a job of :func:`run`)."""
-    index, path, name, tzinfo, tz_assumed, ref, piece, last = job
+    (index, path, name, tzinfo, tz_assumed, ref), (piece, last) = job[:6], job[-2:]
     parser: TextParser = REGISTRY[index].parser
     ctx = PieceContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     if piece.resume is not None:

@@ -1,6 +1,7 @@
 """bytes -> events: open the bundle, recognise each file by content, parse it, build one table."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import pieces, schema
+from . import pieces, rawtext, schema
 from ..intake.archive import Bundle, Limits, Member, Skipped
 from ..model import ReadResult, SourceReport
 from .parsers import REGISTRY, SNIFF_BYTES, Entry, ParseContext, identify
@@ -23,11 +24,13 @@ Progress = Callable[[int, int, int, int], None]
 
 def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
     """Parse one file with the registry's parser number `index`: its event table and what it said.
-    The table is built where the file is parsed: a worker sends back typed columns, not dicts."""
-    index, path, name, tzinfo, tz_assumed, ref = job
+    The table is built where the file is parsed: a worker sends back typed columns, not dicts, and
+    the records' text goes to the store `store` of the folder `folder` (see rawtext)."""
+    index, path, name, tzinfo, tz_assumed, ref, (folder, name_in) = job
+    store = rawtext.Folder.at(folder).store(name_in)
     ctx = ParseContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     with open(path, "rb") as fh:
-        table = schema.to_frame(REGISTRY[index].parse(fh, ctx))
+        table = schema.to_frame(REGISTRY[index].parse(fh, ctx), store)
     table["parser"] = REGISTRY[index].key  # which parser read it: what box wrote the file
     return table, {"skipped": ctx.skipped, "skip_reasons": dict(ctx.skip_reasons), "warnings": ctx.warnings,
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
@@ -76,7 +79,9 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
             chosen.append((member, parser))
     # All files are read at once. A yearless kind (CMS syslog) takes its year from the file's
     # time; when the other sources say another year or month, it is read again with theirs.
-    jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime) for m, p in chosen]
+    folder = rawtext.Folder()  # the records' text, one store a file; held by the table's rows
+    jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime, (folder.path, str(i)))
+            for i, (m, p) in enumerate(chosen)]
     results = list(_run(jobs, [m.size for m, _ in chosen], progress))
     stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
     stamps = [s for s in stamps if not pd.isna(s)]
@@ -85,17 +90,25 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
         mtime = member.mtime
         if parser.yearless and latest is not None and \
                 (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
-            results[i] = parse_file(job[:-1] + (latest,))
+            results[i] = None  # its store is written again
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(folder.path, job[-1][1]))
+            results[i] = parse_file(job[:5] + (latest,) + job[6:])
     tables: list[pd.DataFrame] = []
     sources: list[SourceReport] = []
     notes: list[str] = []
-    for (member, parser), (recs, facts) in zip(chosen, results):
-        tables.append(recs)
-        sources.append(SourceReport(file=member.name, kind=parser.name, events=len(recs),
+    for i, ((member, parser), (table, facts)) in enumerate(zip(chosen, results)):
+        if "raw" in table.columns:  # read in pieces: its text joins the others beside the table
+            table = rawtext.spill(table, folder.store(f"{i}-pieces"))
+        tables.append(table)
+        sources.append(SourceReport(file=member.name, kind=parser.name, events=len(table),
                                     skipped=facts["skipped"], skip_reasons=facts["skip_reasons"],
                                     warnings=facts["warnings"],
                                     warning_count=facts["warning_count"]))
         notes.extend(n for n in facts["notes"] if n not in notes)
+    table = None
+    results.clear()  # the files' tables are held by `tables` only, freed once concatenated
     events = schema.concat(tables)
+    tables.clear()
     events = events.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
     return ReadResult(input=label, events=events, sources=sources, skipped=skipped, notes=notes)

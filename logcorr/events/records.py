@@ -1,7 +1,8 @@
 """Records on demand: the full record at a position (``FILE:LINE`` or ``FILE:FRAME``), fetched from
 the bundle's file when asked for.
 
-The event table keeps at most 64 KiB of a record (``raw``); this module goes back to the file: it
+The event table refers to at most 64 KiB of a record's text (``raw``, kept beside the table by
+:mod:`logcorr.events.rawtext`); this module goes back to the bundle's file: it
 re-runs the file's parser (the same registry that read it) and keeps the events at the positions
 asked for, in one pass per file however many positions it is asked for; nothing else of the file
 is held. A line that gave no event is read back as it is; a capture frame keeps its bytes, its

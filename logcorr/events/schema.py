@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
+
+from . import rawtext
 
 RAW_LIMIT = 64 * 1024  # `raw` is cut at 64 KiB
 
@@ -69,36 +72,62 @@ COLUMNS: tuple[Column, ...] = (
     Column("parser", "str", "the parser that read it (`cms`, `expressway`, `xconfig`, `sfb_snooper`, "
            "`sfb_uccapi`, `siptext`, `pcap`): the registry entry whose `role` says what box wrote the file"),
     Column("summary", "str", "one human line"),
-    Column("raw", "str", "the record as read (SIP message text; STUN as hex), cut at 64 KiB"),
+    Column("raw", "str", "the record as read (SIP message text; STUN as hex), cut at 64 KiB; a table "
+           "read from a bundle keeps it in a file beside it and fetches it on demand "
+           "(`logcorr.events.rawtext`)"),
 )
 
 NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 STR_COLUMNS = tuple(c.name for c in COLUMNS if c.kind == "str")
-# few values over many rows: each value held once, shared by the rows (and pickled once)
-FEW_VALUED = ("source", "parser", "host", "file", "proto", "event", "direction", "transport", "method")
+# few values over many rows: categorical (a small code per row, each value held once)
+FEW_VALUED = ("source", "host", "file", "proto", "event", "direction", "transport", "method")
 
 
 def empty_frame() -> pd.DataFrame:
     return to_frame([])
 
 
-def to_frame(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
-    """Build the event table from dicts; unknown keys are an error, missing ones become empty."""
-    data: dict[str, list] = {name: [] for name in NAMES}
+def to_frame(records: Iterable[Mapping[str, object]], store: rawtext.Store | None = None) -> pd.DataFrame:
+    """Build the event table from dicts; unknown keys are an error, missing ones become empty.
+    With a `store`, each record's text goes there and the table keeps where (`rawtext.REFS`)."""
+    names = [n for n in NAMES if store is None or n != "raw"]
+    data: dict[str, list] = {name: [] for name in names}
+    spans: list[tuple[int, int]] = []
     n = 0
     for rec in records:  # streamed into the columns: no list of dicts is kept
         if not rec.keys() <= BY_NAME.keys():
             raise ValueError(f"event has columns outside the schema: {sorted(set(rec) - BY_NAME.keys())}")
         for name, column in data.items():
             column.append(rec.get(name))
+        if store is not None:
+            raw = rec.get("raw")
+            spans.append(store.put(str(raw)[:RAW_LIMIT]) if raw else (0, 0))
         n += 1
-    return coerce(pd.DataFrame(data, columns=list(NAMES), index=pd.RangeIndex(n)))
+    df = pd.DataFrame(data, columns=names, index=pd.RangeIndex(n))
+    if store is not None:
+        store.close()
+        refs = np.array(spans, dtype=np.int64).reshape(n, 2)
+        df[rawtext.REFS[0]] = np.full(n, store, dtype=object)
+        df[rawtext.REFS[1]], df[rawtext.REFS[2]] = refs[:, 0], refs[:, 1]
+    return coerce(df)
+
+
+def missing(df: pd.DataFrame) -> list[str]:
+    """The schema's columns the table lacks (`raw` is not lacking when the table refers to it)."""
+    return [n for n in NAMES if n not in df.columns and not (n == "raw" and rawtext.stored(df))]
 
 
 def concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """Tables of several files as one."""
-    return pd.concat(tables, ignore_index=True) if tables else empty_frame()
+    """Tables of several files as one (the few-valued columns stay categorical)."""
+    if not tables:
+        return empty_frame()
+    for name in FEW_VALUED:
+        if all(name in t.columns and isinstance(t[name].dtype, pd.CategoricalDtype) for t in tables):
+            union = pd.Index(list(dict.fromkeys(str(v) for t in tables for v in t[name].cat.categories)), dtype=object)
+            for t in tables:
+                t[name] = pd.Categorical(t[name].astype(object), categories=union)
+    return pd.concat(tables, ignore_index=True)
 
 
 def coerce(df: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +135,8 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     n = len(df)
     for col in COLUMNS:
+        if col.name == "raw" and rawtext.stored(df):
+            continue
         series = df[col.name] if col.name in df.columns else pd.Series([None] * n, index=df.index)
         if col.kind == "datetime":
             out[col.name] = pd.to_datetime(series, utc=True, errors="coerce").astype(
@@ -118,10 +149,17 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
             s = s.map(str)
             if col.name == "raw":
                 s = s.str.slice(0, RAW_LIMIT)
-            if col.name in FEW_VALUED:
+            if col.name in FEW_VALUED:  # a small code per row
+                s = s.astype(object)
+                out[col.name] = pd.Categorical(s, categories=pd.Index(pd.unique(s), dtype=object))
+                continue
+            if col.name != "raw":  # repeated values (addresses, Call-IDs, Via) held once
                 once: dict[str, str] = {}
                 s = s.map(lambda v: once.setdefault(v, v))
             out[col.name] = s.astype(object)
+    if rawtext.stored(df):
+        for name in rawtext.REFS:
+            out[name] = df[name]
     return out
 
 

@@ -46,7 +46,7 @@ def _dedupe(view: View, table: pd.DataFrame, once_per: list[str], first_step: st
             cols.append(name)
         else:
             col = f"_once_{name}"
-            vals = view.array(name)[table[_r(first_step)].to_numpy(dtype=np.int64)]
+            vals = view.take(name, table[_r(first_step)].to_numpy(dtype=np.int64))
             table[col] = [str(v) for v in vals]
             cols.append(col)
     table = table.sort_values(_t(first_step), kind="stable")

@@ -16,7 +16,7 @@ KINDS = {c.name: c.kind for c in schema.COLUMNS}
 
 def evaluate(ruleset: RuleSet, events: pd.DataFrame, calls: list[Call] | None = None) -> list[Finding]:
     """Findings of every rule, ordered by time (then severity, worst first, and rule id)."""
-    if any(name not in events.columns for name in schema.NAMES):
+    if schema.missing(events):
         events = schema.coerce(events)  # a partial table: add the missing columns, typed
     view = View(events.reset_index(drop=True), KINDS)
     findings: list[Finding] = []

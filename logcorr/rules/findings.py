@@ -16,7 +16,7 @@ HEX_COLUMNS = {"connection_id"}  # shown as the RFC and Wireshark show them (0x5
 
 
 def _value(view: View, col: str, row: int) -> str:
-    v = view.array(col)[row]
+    v = view.take(col, row)
     kind = view.kinds.get(col)
     if kind == "int":
         if np.isnan(v):

@@ -58,7 +58,7 @@ def _group(rx, text: str) -> str:
 
 
 def _as_text(view: View, col: str, idx: np.ndarray) -> np.ndarray:
-    arr = view.array(col)[idx]
+    arr = view.take(col, idx)
     if view.kinds.get(col) == "int":
         out = np.full(len(arr), "", dtype=object)
         ok = ~np.isnan(arr)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from ..events import rawtext
 from .regexes import Pattern, RegexError, compile_pattern
 
 OPERATORS = ("equals", "in", "contains", "regex", "exists", "gt", "ge", "lt", "le", "hex_any")
@@ -84,8 +85,23 @@ class View:
             self._key_codes[col] = got
         return got
 
+    def fetched(self, col: str) -> bool:
+        """The column's text is not in the table: read on demand (`raw` of a bundle's table)."""
+        return col == "raw" and rawtext.stored(self.df)
+
+    def take(self, col: str, idx) -> np.ndarray:
+        """The values of the rows idx; a fetched column's read for those rows only."""
+        if self.fetched(col) and col not in self._arrays:
+            out = np.empty(len(np.atleast_1d(idx)), dtype=object)
+            out[:] = rawtext.texts(self.df, np.atleast_1d(idx))
+            return out if np.ndim(idx) else out[0]
+        return self.array(col)[idx]
+
     def array(self, col: str) -> np.ndarray:
         arr = self._arrays.get(col)
+        if arr is None and self.fetched(col):
+            arr = self.take(col, self.all_idx)  # the whole column: only when a rule asks for it
+            self._arrays[col] = arr
         if arr is None:
             s = self.df[col]
             kind = self.kinds.get(col, "str")
@@ -178,7 +194,7 @@ class Leaf(Node):
         col, op, value = self.column, self.op, self.value
         full = len(idx) == view.n
         if not (full or view.has_factor(col)):
-            vals = view.array(col)[idx]
+            vals = view.take(col, idx)
             if op == "exists":
                 return (vals != "") if value else (vals == "")
             if op == "equals":
@@ -205,6 +221,9 @@ class Leaf(Node):
                 per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))
                 view.unique_memo[self.key] = per_unique
             return per_unique[codes if full else codes[idx]]
+        if view.fetched(col):  # read a slice at a time, tested, let go
+            return np.concatenate([np.fromiter(map(self.test, texts), bool, len(texts))
+                                   for _, texts in rawtext.batches(view.df, idx)] or [np.zeros(0, bool)])
         vals = view.array(col) if full else view.array(col)[idx]
         codes, uniques = pd.factorize(vals)
         per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))

@@ -17,9 +17,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Callable, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from ...errors import UsageError
+from ...events import rawtext
 from . import learn
 from .stunhex import rewrite as rewrite_stun
 from .vocabulary import Vocabulary
@@ -61,6 +63,10 @@ class Redactor:
                 frame.loc[frame["proto"] != "stun", col]
             for value in values.unique():
                 learn.text(self.vocabulary, value, self.call_ids)
+        if rawtext.stored(frame) and "proto" in frame:  # the records' text, read a slice at a time
+            for _, texts in rawtext.batches(frame, np.flatnonzero(frame["proto"].to_numpy(dtype=object) != "stun")):
+                for value in texts:
+                    learn.text(self.vocabulary, value, self.call_ids)
         return frame
 
     def text(self, s: str) -> str:
@@ -70,11 +76,16 @@ class Redactor:
         return _walk(obj, self.text, self.frame, {})
 
     def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.copy()
+        """The redacted copy; a table that refers to its records' text (rawtext) no longer does:
+        what is shared holds no way back to the original text."""
+        out = frame.drop(columns=[c for c in rawtext.REFS if c in frame.columns])
         for col in _text_columns(frame):
             values = frame[col]
             mapping = {u: self.text(u) for u in values.unique()}
-            out[col] = values.map(mapping).astype(values.dtype)
+            if isinstance(values.dtype, pd.CategoricalDtype):  # two values may share a pseudonym
+                out[col] = values.astype(object).map(mapping).astype("category")
+            else:
+                out[col] = values.map(mapping).astype(values.dtype)
         if "raw" in frame and "proto" in frame:
             wire = frame["proto"] == "stun"
             out.loc[wire, "raw"] = frame.loc[wire, "raw"].map(lambda h: rewrite_stun(h, self.text))
@@ -128,8 +139,9 @@ def _roles(obj) -> dict[str, str]:
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in KEEP_COLUMNS and
-            (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype))]
+    return [c for c in frame.columns if c not in KEEP_COLUMNS and c not in rawtext.REFS and
+            (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)
+             or isinstance(frame[c].dtype, pd.CategoricalDtype))]
 
 
 def _cell(value: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import ipaddress
 import re
 
+import numpy as np
 import pandas as pd
 
+from ...events import rawtext
 from .vocabulary import Vocabulary
 
 ADDRESS_COLUMNS = ("src", "dst", "mapped", "relayed", "peer")
@@ -107,9 +109,11 @@ def events(v: Vocabulary, table: pd.DataFrame) -> set[str]:
     for realm in _unique(table, "realm"):
         if realm.lower() not in DEFAULT_REALMS:
             v.add(realm, "realm")
-    if "raw" in table and "proto" in table:
-        for raw in table.loc[table["proto"] == "sip", "raw"].unique():
-            sip_message(v, raw)
+    if "proto" in table and ("raw" in table or rawtext.stored(table)):
+        sip = np.flatnonzero(table["proto"].to_numpy(dtype=object) == "sip")
+        for _, texts in rawtext.batches(table, sip):
+            for raw in dict.fromkeys(texts):
+                sip_message(v, raw)
     ids = set(_unique(table, "call_id"))
     return ids | {c.split("@", 1)[0] + "@" for c in ids if "@" in c}
 
