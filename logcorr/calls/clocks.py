@@ -40,34 +40,48 @@ def _shared_keys(events: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("ts", kind="stable")
 
 
-def estimate(events: pd.DataFrame) -> list[Clock]:
-    """One Clock per (source, host) of the table."""
-    if events.empty:
-        return []
-    clocks = sorted(set(clock_key(events)))
-    keys = _shared_keys(events)
-    by_clock = {c: g.set_index("key")[["ts", "dir"]] for c, g in keys.groupby("clock")}
-    first = {c: g[~g.index.duplicated()] for c, g in by_clock.items()}
+class _Pairs:
+    """Offsets between two clocks from the messages both saw, each pair worked out once."""
 
-    def pair_stats(a: str, b: str) -> tuple[float | None, int]:
-        if a not in by_clock or b not in by_clock:
+    def __init__(self, events: pd.DataFrame) -> None:
+        keys = _shared_keys(events)
+        self.by_clock = {c: g.set_index("key")[["ts", "dir"]] for c, g in keys.groupby("clock")}
+        self.first = {c: g[~g.index.duplicated()] for c, g in self.by_clock.items()}
+        self.known: dict[tuple[str, str], tuple[float | None, int]] = {}
+
+    def stats(self, a: str, b: str) -> tuple[float | None, int]:
+        """(offset of a against b in seconds or None, messages it rests on)."""
+        if (a, b) not in self.known:
+            self.known[(a, b)] = self._stats(a, b)
+        return self.known[(a, b)]
+
+    def _stats(self, a: str, b: str) -> tuple[float | None, int]:
+        if a not in self.by_clock or b not in self.by_clock:
             return None, 0
-        rough = _offset(pd.merge(first[a], first[b], left_index=True, right_index=True, suffixes=("_a", "_b")))
+        rough = _offset(pd.merge(self.first[a], self.first[b], left_index=True, right_index=True, suffixes=("_a", "_b")))
         if rough is None:
             return None, 0
         # Where a host logged the message twice (a proxy: in, then out), the occurrence nearest the
         # other host's is the hop between them: take, per message, the pair closest to the rough
         # offset, then estimate again.
-        every = pd.merge(by_clock[a], by_clock[b], left_index=True, right_index=True, suffixes=("_a", "_b"))
+        every = pd.merge(self.by_clock[a], self.by_clock[b], left_index=True, right_index=True, suffixes=("_a", "_b"))
         every["d"] = (every["ts_a"] - every["ts_b"]).dt.total_seconds()
         every["gap"] = (every["d"] - rough).abs()
         nearest = every.sort_values("gap", kind="stable")
         nearest = nearest[~nearest.index.duplicated()]
         return _offset(nearest), len(nearest)
 
+
+def estimate(events: pd.DataFrame) -> list[Clock]:
+    """One Clock per (source, host) of the table."""
+    if events.empty:
+        return []
+    clocks = sorted(set(clock_key(events)))
+    pairs = _Pairs(events)
+
     def rank(c: str) -> tuple:
         source = c.split("|", 1)[0]
-        links = sum(pair_stats(c, o)[1] for o in clocks if o != c)
+        links = sum(pairs.stats(c, o)[1] for o in clocks if o != c)
         order = REFERENCE_ORDER.index(source) if source in REFERENCE_ORDER else len(REFERENCE_ORDER)
         return (order, -links)
 
@@ -75,7 +89,20 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
     ref_source, ref_host = reference.split("|", 1)
     offsets: dict[str, Clock] = {reference: Clock(ref_source, ref_host, 0.0, 0, ref_host, "reference")}
     _same_host_captures(events, offsets)
-    # breadth-first: a clock tied to an aligned clock gets aligned through it
+    _align_through_others(clocks, offsets, pairs, ref_host)
+    _same_host_captures(events, offsets)
+    apart = [c for c in clocks if c not in offsets]
+    ties = {(a, b) for a in apart for b in apart if a < b and pairs.stats(a, b)[1]}
+    ties |= {tuple(sorted(t)) for t in _archive_ties(events) if set(t) <= set(apart)}
+    for c, group in _groups(apart, ties).items():
+        source, host = c.split("|", 1)
+        offsets[c] = Clock(source, host, None, 0, ref_host, "none", group=group)
+    return [offsets[c] for c in clocks]
+
+
+def _align_through_others(clocks: list[str], offsets: dict[str, Clock], pairs: _Pairs, ref_host: str) -> None:
+    """Breadth-first: a clock tied to an aligned clock gets aligned through it (through the one it
+    shares most messages with)."""
     changed = True
     while changed:
         changed = False
@@ -83,24 +110,16 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
             if c in offsets:
                 continue
             best = None
-            for known, clock in list(offsets.items()):
+            for clock_id, clock in list(offsets.items()):
                 if clock.offset_s is None or clock.basis == "same host":
                     continue
-                off, n = pair_stats(c, known)
+                off, n = pairs.stats(c, clock_id)
                 if off is not None and (best is None or n > best[1]):
                     best = (off + clock.offset_s, n)
             if best is not None:
                 source, host = c.split("|", 1)
                 offsets[c] = Clock(source, host, best[0], best[1], ref_host, "sip")
                 changed = True
-    _same_host_captures(events, offsets)
-    apart = [c for c in clocks if c not in offsets]
-    ties = {(a, b) for a in apart for b in apart if a < b and pair_stats(a, b)[1]}
-    ties |= {tuple(sorted(t)) for t in _archive_ties(events) if set(t) <= set(apart)}
-    for c, group in _groups(apart, ties).items():
-        source, host = c.split("|", 1)
-        offsets[c] = Clock(source, host, None, 0, ref_host, "none", group=group)
-    return [offsets[c] for c in clocks]
 
 
 def _groups(apart: list[str], ties: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
