@@ -146,21 +146,30 @@ class SipMessage:
     body: str = ""
     sdp: Sdp | None = None
     defects: list[str] = field(default_factory=list)
+    # the headers as last indexed, and their values by lower-case name (see _values)
+    _by_name: tuple = field(default=((), {}), init=False, repr=False, compare=False)
 
     @property
     def is_request(self) -> bool:
         return self.status is None and bool(self.start_line)
 
+    def _values(self, name: str) -> list[str]:
+        """The values of header `name` (any case), in order, from an index by lower-case name that
+        is built again whenever `headers` no longer holds what it was built from."""
+        seen, index = self._by_name
+        if seen != self.headers:
+            index = {}
+            for n, v in self.headers:
+                index.setdefault(n.lower(), []).append(v)
+            self._by_name = (list(self.headers), index)
+        return index.get(name.lower(), [])
+
     def header(self, name: str) -> str:
-        key = name.lower()
-        for n, v in self.headers:
-            if n.lower() == key:
-                return v
-        return ""
+        values = self._values(name)
+        return values[0] if values else ""
 
     def header_all(self, name: str) -> list[str]:
-        key = name.lower()
-        return [v for n, v in self.headers if n.lower() == key]
+        return list(self._values(name))
 
     @property
     def call_id(self) -> str:
@@ -185,6 +194,19 @@ def canonical_header(name: str) -> str:
     return CANONICAL.get(name.lower(), name)
 
 
+_CANONICAL_SEEN: dict[str, str] = {}  # header name as written, stripped -> canonical_header of it
+
+
+def _canonical(name: str) -> str:
+    """canonical_header of a stripped name, each spelling worked out once."""
+    found = _CANONICAL_SEEN.get(name)
+    if found is None:
+        if len(_CANONICAL_SEEN) >= 4096:
+            _CANONICAL_SEEN.clear()
+        found = _CANONICAL_SEEN[name] = canonical_header(name)
+    return found
+
+
 def parse_message(text: str) -> SipMessage:
     """Read one SIP message. Line ends may be CRLF or LF; the body is what follows the blank line."""
     msg = SipMessage()
@@ -201,22 +223,22 @@ def parse_message(text: str) -> SipMessage:
         msg.status, msg.reason = int(m.group(1)), (m.group(2) or "").strip()
     else:
         msg.defects.append("start line is not SIP")
-    i = 1
+    i, count, headers = 1, len(lines), msg.headers
     folded: dict[int, list[str]] = {}  # header index -> its continuation lines, joined at the end
-    for i in range(1, len(lines) + 1):
-        if i == len(lines):
-            break
+    while i < count:  # i stops at the blank line, else at the end
         line = lines[i].rstrip("\r")
         if not line.strip():
             break
-        if line[0] in " \t" and msg.headers:  # folded continuation (RFC 3261 7.3.1)
-            folded.setdefault(len(msg.headers) - 1, []).append(line.strip())
+        i += 1
+        if line[0] in " \t" and headers:  # folded continuation (RFC 3261 7.3.1)
+            folded.setdefault(len(headers) - 1, []).append(line.strip())
             continue
         name, sep, value = line.partition(":")
-        if not sep or not name.strip() or " " in name.strip():
+        name = name.strip()
+        if not sep or not name or " " in name:
             msg.defects.append(f"not a header: {line[:60]!r}")
             continue
-        msg.headers.append((canonical_header(name), value.strip()))
+        headers.append((_canonical(name), value.strip()))
     for index, more in folded.items():
         name, value = msg.headers[index]
         msg.headers[index] = (name, " ".join([value, *more]))
@@ -228,26 +250,35 @@ def parse_message(text: str) -> SipMessage:
     return msg
 
 
+EMPTY_VIA_PARAMETER = re.compile(r";\s*[;,]")
+EMPTY_CONTACT_PARAMETER = re.compile(r">\s*;\s*;")
+SPACE_IN_BRACKETS = re.compile(r"<\s|\s>")
+
+
 def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
     """What RFC 3261's grammar refuses in a message read anyway (RFC 4475 3.1.2): said, not fatal."""
     out = _address_defects(msg) + _header_defects(msg)
     if msg.is_request and first_line.rstrip("\r") != first_line.rstrip("\r").rstrip(" \t"):
         out.append("white space after the start line")
     length = msg.header("Content-Length")
-    if length and decimal(length) is None:
+    value = decimal(length) if length else 0
+    if value is None:
         out.append(f"Content-Length not a number: {length[:20]!r}")
-    elif length and decimal(length) > len(msg.body.encode("utf-8", "replace")) + msg.body.count("\n"):
+    elif value > len(msg.body) + msg.body.count("\n") and value > _utf8_length(msg.body) + msg.body.count("\n"):
         out.append("Content-Length longer than the body")  # the body's line ends were CRLF at most
-    number = decimal(msg.cseq[0], 10) if msg.cseq[0] else 0
+    cseq = msg.cseq[0]
+    number = decimal(cseq, 10) if cseq else 0
     if number is None or number > 2**32 - 1:
         out.append("CSeq number out of range")
     forwards = decimal(msg.header("Max-Forwards") or "0", 4)
     if forwards is None or forwards > 255:
         out.append("Max-Forwards out of range")
     for name in ("To", "From"):
-        if msg.header(name).replace('\\\\', "").replace('\\"', "").count('"') % 2:
+        value = msg.header(name)
+        if '"' in value and value.replace('\\\\', "").replace('\\"', "").count('"') % 2:
             out.append(f"unbalanced quote in {name}")
-    if re.search(r";\s*[;,]", msg.header("Via")) or re.search(r">\s*;\s*;", msg.header("Contact")):
+    via, contact = msg.header("Via"), msg.header("Contact")
+    if (";" in via and EMPTY_VIA_PARAMETER.search(via)) or (";" in contact and EMPTY_CONTACT_PARAMETER.search(contact)):
         out.append("empty parameter")
     date = msg.header("Date")
     if date and not date.rstrip().endswith(" GMT"):
@@ -268,15 +299,16 @@ def _header_defects(msg: SipMessage) -> list[str]:
     out = []
     if not msg.start_line or "start line is not SIP" in msg.defects:
         return out
-    counts = {name: len(msg.header_all(name)) for name in SINGLE}
-    missing = [name for name in REQUIRED if not counts.get(name, len(msg.header_all(name)))]
+    counts = {name: len(msg._values(name)) for name in SINGLE}
+    missing = [name for name in REQUIRED if not (counts[name] if name in counts else msg._values(name))]
     if missing:
         out.append("missing " + ", ".join(missing))
     repeated = [name for name in SINGLE if counts[name] > 1]
     if repeated:
         out.append("more than one " + ", ".join(repeated))
-    if msg.is_request and msg.cseq[1] and msg.cseq[1] != msg.method:
-        out.append(f"CSeq method {msg.cseq[1][:40]} is not the request's")
+    method = msg.cseq[1]
+    if msg.is_request and method and method != msg.method:
+        out.append(f"CSeq method {method[:40]} is not the request's")
     for name in ("From", "To"):
         value = msg.header(name)
         if "<" in value and not value.lstrip().startswith('"') and not DISPLAY_NAME.match(value.split("<", 1)[0]):
@@ -291,8 +323,11 @@ def _address_defects(msg: SipMessage) -> list[str]:
         out.append("Request-URI in angle brackets")
     elif "?" in msg.uri.rsplit("@", 1)[-1] and msg.uri.lower().startswith(("sip:", "sips:")):
         out.append("Request-URI with escaped headers")
-    if any(re.search(r"<\s|\s>", msg.header(n)) for n in ("To", "From", "Contact")):
-        out.append("white space inside angle brackets")
+    for name in ("To", "From", "Contact"):
+        value = msg.header(name)
+        if ("<" in value or ">" in value) and SPACE_IN_BRACKETS.search(value):
+            out.append("white space inside angle brackets")
+            break
     contact = msg.header("Contact")
     if contact and "<" not in contact and "?" in contact:
         out.append("Contact URI with headers outside angle brackets")
@@ -421,6 +456,10 @@ def decimal(text: str, max_digits: int = 9) -> int | None:
     return int(text)
 
 
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
+
+
 def join_address(ip: str, port: int | str | None) -> str:
     if port in (None, ""):
         return ip
@@ -448,10 +487,14 @@ def via_hops(msg: SipMessage) -> list[tuple[str, str]]:
 EXPRESSWAY_VIA_PARAMS = re.compile(r"(?:^|;)\s*(?:egress-zone|proxy-call-id)\s*=", re.IGNORECASE)
 
 
+_DIAGNOSTIC_NAMES = frozenset(n.lower() for n in DIAGNOSTIC_HEADERS)
+
+
 def ms_diagnostics(msg: SipMessage) -> str:
     """The ms-diagnostics(-public) and ms-client-diagnostics values, in the order sent."""
-    wanted = {n.lower() for n in DIAGNOSTIC_HEADERS}
-    return ";".join(v for n, v in msg.headers if n.lower() in wanted)
+    if not any(msg._values(n) for n in DIAGNOSTIC_HEADERS):
+        return ""
+    return ";".join(v for n, v in msg.headers if n.lower() in _DIAGNOSTIC_NAMES)
 
 
 def event_fields(msg: SipMessage, raw: str | None = None) -> dict:

@@ -45,7 +45,7 @@ _MON = MONTH_PATTERN
 # `Nov 24 14:53:41.295 user.info cms01 host:server:  INFO : SIP trace: ...`; the facility is
 # missing in copies relayed by a remote collector; public copies carry `< http://user.info>;`.
 SYSLOG_RECORD = re.compile(
-    rf"(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{{1,6}}))? "
+    rf"(?P<stamp>(?P<mon>{_MON}) {{1,2}}(?P<day>\d{{1,2}}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:\.(?P<frac>\d{{1,6}}))?) "
     r"(?:(?P<fac>[A-Za-z0-9]+\.[A-Za-z]+)(?:< ?https?://[^>]*>;?)? )?"
     r"(?P<host>\S+) (?P<tag>host:server|(?:[0-9a-f]{12} )?[A-Za-z_][\w.-]*(?:\[\d+\])?):\s?(?P<body>.*)$"
 )
@@ -56,8 +56,12 @@ JOINED_RECORD = re.compile(rf" (?<=\S )(?={_MON} {{1,2}}\d{{1,2}} \d\d:\d\d:\d\d
 COLLECTOR_PREFIX = re.compile(rf"^\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+(?={_MON} )")
 # Where a scraped copy of a collector's file joined its records: before each collector prefix.
 JOINED_COLLECTED = re.compile(
-    rf"(?<=\S) (?=\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+{_MON} {{1,2}}\d)")
+    rf" (?<=\S )(?=\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\.\S+\s+\S+\s+{_MON} {{1,2}}\d)")
+# What both joins need: a stamp's `:MM:SS` at offset 10 or later (a joined syslog record's month is
+# at 2 or later, its first colon 8 further; a collector's date at 2 or later, its colon 13 further).
+MAYBE_JOINED = re.compile(r":\d\d:\d\d")
 CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
+INFO_PREFIX = "  INFO : "
 # WebAdmin event log: `2017-04-15<TAB>10:34:56.536<TAB>Warning<TAB>call 7: ICE failure 4 (...)`
 EVENTLOG_RECORD = re.compile(
     r"^(?P<date>\d{4}-\d\d-\d\d)[\t ]+(?P<time>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,6}))?[\t ]+"
@@ -118,10 +122,10 @@ class _Trace:
     def add(self, text: str) -> None:
         self.lines.append(text)
         if self.in_body:
-            self.body_bytes += len(text.encode("utf-8", "replace")) + 2
+            self.body_bytes += (len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 2
         elif not text.strip():
             self.in_body = len(self.lines) > 1
-        else:
+        elif text[0] in "cClL":
             low = text[:16].lower()
             if low.startswith("content-length:") or low.startswith("l:"):
                 value = sip.decimal(text.split(":", 1)[1])
@@ -147,15 +151,18 @@ class _Clock:
         if ctx.tz_assumed:
             ctx.note("CMS syslog lines carry no time zone; UTC assumed (use --tz to say otherwise)")
 
-        self._last: tuple | None = None  # consecutive lines mostly share one stamp (a SIP trace)
+        self._seen: dict[str, dt.datetime | None] = {}  # stamp text -> its time (lines share stamps)
 
-    def stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime | None:
-        """The stamp in UTC, or None for an impossible date (30 Feb, hour 25)."""
-        key = (mon, day, h, m, s, frac)
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]
-        value = self._stamp(mon, day, h, m, s, frac)
-        self._last = (key, value)
+    def stamp(self, m: re.Match) -> dt.datetime | None:
+        """The time of a SYSLOG_RECORD match in UTC, or None for an impossible date (30 Feb, hour 25):
+        worked out once per stamp text."""
+        text = m.group("stamp")
+        value = self._seen.get(text, self)
+        if value is self:
+            if len(self._seen) >= 4096:
+                self._seen.clear()
+            mon, day, h, mi, sec, frac = m.group("mon", "day", "h", "m", "s", "frac")
+            value = self._seen[text] = self._stamp(MONTHS[mon], int(day), int(h), int(mi), int(sec), frac)
         return value
 
     def _stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime | None:
@@ -182,6 +189,8 @@ def _split_records(line: str, pattern: re.Pattern) -> list[str]:
 
 def _records(physical: str) -> list[str]:
     """The syslog records of one physical line, a remote collector's prefixes taken off."""
+    if len(physical) <= 60 or not MAYBE_JOINED.search(physical, 10):  # one record
+        return [COLLECTOR_PREFIX.sub("", physical) if physical[:1].isdigit() else physical]
     out: list[str] = []
     for piece in _split_records(physical, JOINED_COLLECTED):
         out.extend(_split_records(COLLECTOR_PREFIX.sub("", piece), JOINED_RECORD))
@@ -248,17 +257,19 @@ class _Reader(LineReader):
                "direction": trace.direction, "src": trace.src, "dst": trace.dst}
 
     def _syslog_record(self, m: re.Match, line: str, lineno: int) -> Iterator[dict]:
-        mon, day, h, mi, sec, frac, host, tag, body = m.group("mon", "day", "h", "m", "s", "frac", "host",
-                                                               "tag", "body")
-        ts = self.clock.stamp(MONTHS[mon], int(day), int(h), int(mi), int(sec), frac)
+        host, tag, body = m.group("host", "tag", "body")
+        ts = self.clock.stamp(m)
         if ts is None:
             self.ctx.skip(lineno, "impossible date")
             return
         level, message = "", body
         if tag == "host:server":
-            b = CALL_BRIDGE_BODY.match(body)
-            if b:
-                level, message = b.group("level"), b.group("msg")
+            if body.startswith(INFO_PREFIX):  # what CALL_BRIDGE_BODY reads, the most common way
+                level, message = "INFO", body[len(INFO_PREFIX):]
+            else:
+                b = CALL_BRIDGE_BODY.match(body)
+                if b:
+                    level, message = b.group("level"), b.group("msg")
         if tag == "host:server" and message.startswith("SIP trace:"):
             trace_text = message[len("SIP trace:"):]
             trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
@@ -275,6 +286,12 @@ class _Reader(LineReader):
                "summary": summary, "raw": line, "call_number": _call_number(tag, message)}
 
     def _trace_record(self, text, ts, host, lineno, line) -> Iterator[dict]:
+        if text.startswith("connection "):
+            yield from self._connection_record(text, ts, host, lineno, line)
+        else:
+            self._message_line(text, ts, host, lineno)
+
+    def _connection_record(self, text, ts, host, lineno, line) -> Iterator[dict]:
         d = TRACE_DATA.match(text)
         if d:
             yield from self.flush(host)
@@ -294,6 +311,9 @@ class _Reader(LineReader):
                    "event": self._connection_key(text, host),
                    "summary": f"SIP connection {c.group('cid')}: {c.group('text')}", "raw": line}
             return
+        self._message_line(text, ts, host, lineno)
+
+    def _message_line(self, text, ts, host, lineno) -> None:
         trace = self.pending.get(host)
         if trace is None:
             if not sip.looks_like_sip(text):
