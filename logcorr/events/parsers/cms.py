@@ -62,6 +62,7 @@ JOINED_COLLECTED = re.compile(
 MAYBE_JOINED = re.compile(r":\d\d:\d\d")
 CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
 INFO_PREFIX = "  INFO : "
+INFO_TRACE = INFO_PREFIX + "SIP trace: "  # what a Call Bridge SIP trace record's body opens on
 # WebAdmin event log: `2017-04-15<TAB>10:34:56.536<TAB>Warning<TAB>call 7: ICE failure 4 (...)`
 EVENTLOG_RECORD = re.compile(
     r"^(?P<date>\d{4}-\d\d-\d\d)[\t ]+(?P<time>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,6}))?[\t ]+"
@@ -153,10 +154,9 @@ class _Clock:
 
         self._seen: dict[str, dt.datetime | None] = {}  # stamp text -> its time (lines share stamps)
 
-    def stamp(self, m: re.Match) -> dt.datetime | None:
-        """The time of a SYSLOG_RECORD match in UTC, or None for an impossible date (30 Feb, hour 25):
-        worked out once per stamp text."""
-        text = m.group("stamp")
+    def stamp(self, text: str, m: re.Match) -> dt.datetime | None:
+        """The time of a SYSLOG_RECORD match, whose stamp is `text`, in UTC, or None for an impossible
+        date (30 Feb, hour 25): worked out once per stamp text."""
         value = self._seen.get(text, self)
         if value is self:
             if len(self._seen) >= 4096:
@@ -205,24 +205,29 @@ class _Reader(LineReader):
         self.local_of: dict[tuple[str, str], str] = {}  # (host, connection id) -> CMS's own address
         self.base = {"source": "cms", "file": ctx.file}
 
-    def line(self, pos: int, physical: str) -> Iterator[dict]:
+    def line(self, pos: int, physical: str) -> list[dict]:
+        """The events this line completes (most lines complete none: they add to a SIP message)."""
+        out: list[dict] = []
         if not physical.strip():
-            return
+            return out
         for line in _records(physical):
             m = SYSLOG_RECORD.match(line)
             if m:
-                yield from self._syslog_record(m, line, pos)
+                self._syslog_record(m, line, pos, out)
             elif EVENTLOG_RECORD.match(line):
                 for rec in _split_records(line, JOINED_EVENTLOG):
                     e = EVENTLOG_RECORD.match(rec)
                     if e:
-                        yield from _eventlog_record(e, rec, pos, self.ctx, self.base)
+                        out.extend(_eventlog_record(e, rec, pos, self.ctx, self.base))
             else:
                 self.stray("not a CMS log line")
+        return out
 
-    def end(self) -> Iterator[dict]:
+    def end(self) -> list[dict]:
+        out: list[dict] = []
         for host in list(self.pending):
-            yield from self.flush(host)
+            self.flush(host, out)
+        return out
 
     def carry(self) -> tuple:
         return tuple(sorted(self.pending.items(), key=lambda kv: kv[0]))
@@ -242,7 +247,8 @@ class _Reader(LineReader):
                 pass
         self.local_of = scratch.local_of
 
-    def flush(self, host: str) -> Iterator[dict]:
+    def flush(self, host: str, out: list[dict]) -> None:
+        """The SIP message being gathered for `host`, if any, as an event added to `out`."""
         trace = self.pending.pop(host, None)
         if trace is None:
             return
@@ -253,14 +259,17 @@ class _Reader(LineReader):
             return
         fields = sip.event_fields(msg, raw=raw)
         fields["transport"] = trace.transport or fields["transport"]
-        yield {**self.base, **fields, "ts": trace.ts, "host": trace.host, "pos": trace.pos,
-               "direction": trace.direction, "src": trace.src, "dst": trace.dst}
+        out.append({**self.base, **fields, "ts": trace.ts, "host": trace.host, "pos": trace.pos,
+                    "direction": trace.direction, "src": trace.src, "dst": trace.dst})
 
-    def _syslog_record(self, m: re.Match, line: str, lineno: int) -> Iterator[dict]:
-        host, tag, body = m.group("host", "tag", "body")
-        ts = self.clock.stamp(m)
+    def _syslog_record(self, m: re.Match, line: str, lineno: int, out: list[dict]) -> None:
+        stamp, host, tag, body = m.group("stamp", "host", "tag", "body")
+        ts = self.clock.stamp(stamp, m)
         if ts is None:
             self.ctx.skip(lineno, "impossible date")
+            return
+        if body.startswith(INFO_TRACE) and tag == "host:server":  # the most common record, read at once
+            self._trace_record(body[len(INFO_TRACE):], ts, host, lineno, line, out)
             return
         level, message = "", body
         if tag == "host:server":
@@ -273,28 +282,28 @@ class _Reader(LineReader):
         if tag == "host:server" and message.startswith("SIP trace:"):
             trace_text = message[len("SIP trace:"):]
             trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
-            yield from self._trace_record(trace_text, ts, host, lineno, line)
+            self._trace_record(trace_text, ts, host, lineno, line, out)
             return
         current = self.pending.get(host)
         if current is not None and current.complete:
-            yield from self.flush(host)
+            self.flush(host, out)
         key = _log_key(tag, message)
         summary = f"{message}" if tag == "host:server" else f"{tag}: {message}"
         if level in ("WARNING", "ERROR"):
             summary = f"{level}: {summary}"
-        yield {**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
-               "summary": summary, "raw": line, "call_number": _call_number(tag, message)}
+        out.append({**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
+                    "summary": summary, "raw": line, "call_number": _call_number(tag, message)})
 
-    def _trace_record(self, text, ts, host, lineno, line) -> Iterator[dict]:
+    def _trace_record(self, text, ts, host, lineno, line, out: list[dict]) -> None:
         if text.startswith("connection "):
-            yield from self._connection_record(text, ts, host, lineno, line)
+            self._connection_record(text, ts, host, lineno, line, out)
         else:
             self._message_line(text, ts, host, lineno)
 
-    def _connection_record(self, text, ts, host, lineno, line) -> Iterator[dict]:
+    def _connection_record(self, text, ts, host, lineno, line, out: list[dict]) -> None:
         d = TRACE_DATA.match(text)
         if d:
-            yield from self.flush(host)
+            self.flush(host, out)
             cid = d.group("cid")
             local = self.local_of.get((host, cid), "")
             if d.group("dir") == "incoming":
@@ -306,10 +315,10 @@ class _Reader(LineReader):
             return
         c = TRACE_CONN.match(text)
         if c:
-            yield from self.flush(host)
-            yield {**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log",
-                   "event": self._connection_key(text, host),
-                   "summary": f"SIP connection {c.group('cid')}: {c.group('text')}", "raw": line}
+            self.flush(host, out)
+            out.append({**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log",
+                        "event": self._connection_key(text, host),
+                        "summary": f"SIP connection {c.group('cid')}: {c.group('text')}", "raw": line})
             return
         self._message_line(text, ts, host, lineno)
 
