@@ -187,23 +187,17 @@ def looks_like_sip(text: str) -> bool:
     return bool(REQUEST_LINE.match(first) or STATUS_LINE.match(first))
 
 
+_CANONICAL_SEEN: dict[str, str] = {}  # header name as written, stripped -> its canonical spelling
+
+
 def canonical_header(name: str) -> str:
     name = name.strip()
-    if len(name) == 1:
-        return COMPACT_FORMS.get(name.lower(), name)
-    return CANONICAL.get(name.lower(), name)
-
-
-_CANONICAL_SEEN: dict[str, str] = {}  # header name as written, stripped -> canonical_header of it
-
-
-def _canonical(name: str) -> str:
-    """canonical_header of a stripped name, each spelling worked out once."""
     found = _CANONICAL_SEEN.get(name)
-    if found is None:
+    if found is None:  # each spelling worked out once
         if len(_CANONICAL_SEEN) >= 4096:
             _CANONICAL_SEEN.clear()
-        found = _CANONICAL_SEEN[name] = canonical_header(name)
+        low = name.lower()
+        found = _CANONICAL_SEEN[name] = COMPACT_FORMS.get(low, name) if len(name) == 1 else CANONICAL.get(low, name)
     return found
 
 
@@ -238,7 +232,7 @@ def parse_message(text: str) -> SipMessage:
         if not sep or not name or " " in name:
             msg.defects.append(f"not a header: {line[:60]!r}")
             continue
-        headers.append((_canonical(name), value.strip()))
+        headers.append((canonical_header(name), value.strip()))
     for index, more in folded.items():
         name, value = msg.headers[index]
         msg.headers[index] = (name, " ".join([value, *more]))
