@@ -154,15 +154,17 @@ def diagnose(
     page = output_file(html, force, "HTML report") if html is not None else None
     with _read_progress(as_json) as progress:
         original = api.diagnose(path, tz=tz, rules=rules or (), progress=progress)
-    d = redaction.for_sharing(original, redact, redact_map)
+    texts = html_report.fetch(original, path, tz) if page is not None else {}  # the page's full records
+    d, redactor = redaction.sharing(original, redact, redact_map, also=texts.values())
     _readable(d.read, path)
     _say_refused(d)
     _print_diagnosis(d, path, as_json=as_json, quiet=quiet, call=call, color=color)
     if workbook is not None:
         _write(excel.write, d, workbook, "Excel report", say=not as_json and not quiet)
-    if page is not None:  # the page fetches each record from the bundle: it starts from the original
-        _write(lambda _, target: html_report.write(original, path, target, tz=tz, redact=redact or redact_map is not None), d, page,
-               "HTML report", say=not as_json and not quiet)
+    if page is not None:  # one redactor for every output: a host has one pseudonym in all of them
+        _write(lambda shared, target: html_report.write_page(shared, html_report.redacted(texts, redactor), target,
+                                                             redacted=redactor is not None),
+               d, page, "HTML report", say=not as_json and not quiet)
     if fail_on is not None and d.worst() is not None and d.worst() >= fail_on:
         raise typer.Exit(int(ExitCode.FINDINGS))
 

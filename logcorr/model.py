@@ -115,6 +115,9 @@ class ReadResult:
 
 
 # ------------------------------------------------------------------------------- calls
+DAY_S = 86400.0
+
+
 @dataclass
 class Clock:
     """One source's clock (per source and logging host) against the reference clock."""
@@ -125,9 +128,14 @@ class Clock:
     pairs: int
     reference: str  # the reference clock's host
     basis: str  # how the offset was found: reference, sip, same host, none
+    # unaligned: the other unaligned clocks it agrees with (messages seen by both, one archive)
+    group: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        name = f"{self.source} clock ({self.host})"
+        name = f"{self.source} clock ({self.host})" if self.host else f"{self.source} clock (no host named in its log)"
+        if self.offset_s is None and self.group:
+            return (f"{name}: unaligned, aligned with {', '.join(self.group)} but not with the reference "
+                    f"({self.reference}): no message seen by them and a source on its clock")
         if self.offset_s is None:
             return f"{name}: unaligned, no message seen by it and another source"
         if self.basis == "reference":
@@ -136,7 +144,10 @@ class Clock:
             return f"{name}: same clock as {self.reference} (captured by that host)"
         off = self.offset_s
         how = "ahead of" if off > 0 else "behind"
-        return f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
+        text = f"{name} is {abs(off):.3f} s {how} {self.reference}, from {self.pairs} message(s) seen by both"
+        if abs(off) > DAY_S:  # more than any zone and any drift: a date, not a clock, is wrong
+            text += f" ({abs(off) / DAY_S:.1f} days: a wrong date on that box, or a wrong year for stamps without one)"
+        return text
 
 
 @dataclass

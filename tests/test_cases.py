@@ -45,6 +45,9 @@ def test_clocks_aligned_to_the_truth(case):
     for source, truth in expected["clocks"].items():
         assert offsets[source] is not None, source
         assert abs(offsets[source] - truth) <= expected["tolerance_s"], (source, offsets[source], truth)
+    summaries = {c["host"]: c["summary"] for c in doc["clocks"]}
+    for host, text in expected.get("clock_summaries", {}).items():  # what the report says of a clock
+        assert text in summaries[host], (host, summaries[host])
 
 
 def test_findings(case):

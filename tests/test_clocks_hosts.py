@@ -4,6 +4,7 @@ import pandas as pd
 from logcorr.calls import clocks
 from logcorr.calls import hosts
 from logcorr.events import schema
+from logcorr.model import Clock
 
 T0 = pd.Timestamp("2026-11-24T14:53:41Z")
 
@@ -36,6 +37,42 @@ def test_transit_time_cancels_between_directions():
         rows.append(sip("expressway", "expe01", f"c{i}", 1, "200 INVITE", i + 0.520, "in"))
     got = {c.source: c for c in clocks.estimate(schema.to_frame(rows))}
     assert abs(got["cms"].offset_s) < 0.001
+
+
+def test_a_group_tied_only_to_itself_says_so():
+    """A cluster's peer 2: its log and its capture see the same messages, none of which the
+    reference's side saw. Both stay unaligned, each naming the other; a lone clock says it has none."""
+    rows = [sip("expressway", "peer2", "o", 1, "OPTIONS", 5, "in"), sip("sfb", "edge", "x", 1, "BYE", 0, "in")]
+    for i in range(5):  # peer 1 sees the most messages with others: the reference
+        rows += [sip("expressway", "peer1", f"c{i}", 1, "INVITE", i, "out"),
+                 sip("cms", "cms01", f"c{i}", 1, "INVITE", i + 1, "in")]
+    for i in range(3):
+        rows.append({"ts": T0 + pd.Timedelta(seconds=i), "source": "expressway", "host": "peer2", "proto": "stun",
+                     "event": "Allocate Request", "txn_id": f"{i:024x}", "direction": "in"})
+        rows.append({"ts": T0 + pd.Timedelta(seconds=i + 0.5), "source": "pcap", "host": "peer2.pcap",
+                     "proto": "stun", "event": "Allocate Request", "txn_id": f"{i:024x}"})
+    for r in rows:  # each peer's diagnostic archive holds its log (and peer 2's, its capture)
+        r["file"] = {"peer1": "b.zip!diag1/log.txt", "peer2": "b.zip!diag2/log.txt",
+                     "peer2.pcap": "b.zip!diag2/cap.pcap"}.get(r["host"], f"b.zip!{r['host']}.log")
+    got = {c.host: c for c in clocks.estimate(schema.to_frame(rows))}
+    assert got["peer2"].offset_s is None and got["peer2.pcap"].offset_s is None
+    assert got["peer2"].summary() == (
+        "expressway clock (peer2): unaligned, aligned with pcap clock (peer2.pcap) but not with the "
+        "reference (peer1): no message seen by them and a source on its clock")
+    assert "aligned with expressway clock (peer2) but not with the reference" in got["peer2.pcap"].summary()
+    assert got["edge"].summary() == "sfb clock (edge): unaligned, no message seen by it and another source"
+
+
+def test_a_clock_whose_log_names_no_host_says_so():
+    text = Clock("sfb", "", -1.5, 4, "expe01", "sip").summary()
+    assert text == "sfb clock (no host named in its log) is 1.500 s behind expe01, from 4 message(s) seen by both"
+
+
+def test_a_clock_days_off_says_a_date_is_wrong():
+    text = Clock("cms", "cms01", -31489199.995, 8, "expe01", "sip").summary()
+    assert text.endswith("behind expe01, from 8 message(s) seen by both (364.5 days: a wrong date on that box, "
+                         "or a wrong year for stamps without one)")
+    assert "days" not in Clock("cms", "cms01", 46800.0, 8, "expe01", "sip").summary()  # a zone: +13 h
 
 
 def test_align_shifts_only_aligned_clocks():

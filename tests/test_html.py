@@ -181,3 +181,19 @@ def test_diagnose_writes_the_page_beside_the_text(tmp_path):
     assert again.exit_code == 2 and "--force" in again.output
     r = runner.invoke(app, ["diagnose", str(SHARE_OK), "--no-xlsx", "--redact", "--force", "--html", str(out)])
     assert r.exit_code == 0 and "expe01" not in out.read_text() and "10.48.54.230" not in out.read_text()
+
+
+def test_diagnose_redacts_the_page_and_the_text_with_one_vocabulary(tmp_path):
+    bundle = redact_case.build(tmp_path)
+    out = tmp_path / "shared.html"
+    r = runner.invoke(app, ["diagnose", str(bundle), "--no-xlsx", "--redact", "--html", str(out)])
+    assert r.exit_code == 0, r.output
+    page = out.read_text(encoding="utf-8")
+    for kind, secrets in redact_case.SECRETS.items():
+        for secret in secrets:
+            for text, where in ((r.stdout, "text"), (page, "page")):
+                found = secret in text if kind in redact_case.CASE_SENSITIVE else secret.lower() in text.lower()
+                assert not found, f"{kind} {secret!r} left in the {where}"
+    hosts = r.stdout.split("\nHosts:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    addresses = {line.split()[0].rstrip(",") for line in hosts}
+    assert addresses and all(a in page for a in addresses), (addresses, hosts)  # the same pseudonyms

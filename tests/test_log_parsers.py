@@ -9,7 +9,7 @@ import re
 import pytest
 
 import golden
-from logcorr.events import msdiag
+from logcorr.events import msdiag, sip
 from logcorr.events.parsers import expressway, sfb_snooper, sfb_uccapi, siptext
 from logcorr.events.parsers.base import ParseContext
 from logcorr.events.schema import NAMES, to_frame
@@ -232,6 +232,19 @@ def test_uccapi_times_follow_tz():
     assert [a["ts"] - b["ts"] for a, b in zip(utc, local)] == [dt.timedelta(hours=1)] * 3
     assert [e["direction"] for e in utc] == ["out", "in", "out"]
     assert "TCP allocate on TURN failed" in utc[1]["summary"]
+
+
+def test_uccapi_host_is_the_client_user():
+    """The log names no machine: each message names the client's user, on whichever side it is."""
+    events, _ = read("sfb/fixture-client-uccapi.txt")
+    assert [e["host"] for e in events] == ["alice@skype.lab"] * 3  # INVITE out, 488 in, ACK out
+    invite = sip.parse_message("INVITE sip:alice@skype.lab SIP/2.0\r\nFrom: \"Bob\" <sip:bob@example.com>;tag=1\r\n"
+                               "t: <sips:alice@skype.lab;gruu>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n")
+    assert sfb_uccapi.own_user(invite, "in") == "alice@skype.lab"
+    ok = sip.parse_message("SIP/2.0 200 OK\r\nFrom: <sip:bob@example.com>;tag=1\r\nTo: <sip:alice@skype.lab>;tag=2\r\n"
+                           "Call-ID: x\r\nCSeq: 1 INVITE\r\n\r\n")
+    assert sfb_uccapi.own_user(ok, "out") == "alice@skype.lab"
+    assert sfb_uccapi.own_user(sip.parse_message("SIP/2.0 200 OK\r\nCall-ID: x\r\n\r\n"), "in") == ""
 
 
 # --- one call across sources ------------------------------------------------------------------

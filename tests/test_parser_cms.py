@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from logcorr.events.parsers import cms, identify
-from logcorr.events.parsers.base import ParseContext
+from logcorr.events.parsers.base import ParseContext, syslog_year
 
 NOV_2026 = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.timezone.utc)
 
@@ -85,6 +85,30 @@ def test_year_from_the_file_time_rolls_back_over_new_year():
     mtime = dt.datetime(2027, 1, 1, 1, 0, tzinfo=dt.timezone.utc)
     events, _ = run_text(text, mtime=mtime)
     assert [e["ts"].year for e in events] == [2026, 2027]
+
+
+@pytest.mark.parametrize("tz", [dt.timezone.utc, dt.timezone(dt.timedelta(hours=13))])
+def test_year_of_a_box_already_in_the_new_year_while_the_file_time_is_not(tz):
+    """Auckland at New Year: the box logs Dec 31 then Jan 1 while its file's time, in UTC, is
+    still 31 December. With or without --tz, the Jan 1 lines are the next year's."""
+    text = "Dec 31 23:59:59.000 user.info cms01 host:server:  INFO : call 1: ending\n" \
+           "Jan  1 03:53:41.000 user.info cms01 host:server:  INFO : call 2: ending\n"
+    mtime = dt.datetime(2026, 12, 31, 14, 56, tzinfo=dt.timezone.utc)
+    events, _ = run_text(text, mtime=mtime, tz=tz, tz_assumed=False)
+    assert [e["ts"].astimezone(tz).date() for e in events] == [dt.date(2026, 12, 31), dt.date(2027, 1, 1)]
+
+
+@pytest.mark.parametrize("stamp, near, year", [
+    ((1, 1), dt.date(2026, 12, 31), 2027),   # just after the reference's New Year
+    ((12, 31), dt.date(2026, 12, 31), 2026),
+    ((12, 20), dt.date(2026, 11, 24), 2026),  # a few weeks after: a clock ahead, a late line
+    ((1, 5), dt.date(2026, 11, 24), 2026),    # long before: a log of the whole year
+    ((11, 25), dt.date(2027, 1, 2), 2026),
+    ((2, 29), dt.date(2028, 3, 1), 2028),
+    ((2, 29), dt.date(2026, 3, 1), None),     # no leap year near
+])
+def test_syslog_year_nearest_the_reference(stamp, near, year):
+    assert syslog_year(*stamp, near) == year
 
 
 def test_remote_collector_prefix_and_trace_without_connection_record():

@@ -94,11 +94,35 @@ def estimate(events: pd.DataFrame) -> list[Clock]:
                 offsets[c] = Clock(source, host, best[0], best[1], ref_host, "sip")
                 changed = True
     _same_host_captures(events, offsets)
-    for c in clocks:
-        if c not in offsets:
-            source, host = c.split("|", 1)
-            offsets[c] = Clock(source, host, None, 0, ref_host, "none")
+    apart = [c for c in clocks if c not in offsets]
+    ties = {(a, b) for a in apart for b in apart if a < b and pair_stats(a, b)[1]}
+    ties |= {tuple(sorted(t)) for t in _archive_ties(events) if set(t) <= set(apart)}
+    for c, group in _groups(apart, ties).items():
+        source, host = c.split("|", 1)
+        offsets[c] = Clock(source, host, None, 0, ref_host, "none", group=group)
     return [offsets[c] for c in clocks]
+
+
+def _groups(apart: list[str], ties: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each unaligned clock and the others tied to it (messages seen by both, or a capture in a
+    log's archive), directly or through one another: a group that agrees within itself while
+    nothing ties it to the reference."""
+    out: dict[str, tuple[str, ...]] = {}
+    for c in apart:
+        seen, todo = {c}, [c]
+        while todo:
+            a = todo.pop()
+            for b in apart:
+                if b not in seen and tuple(sorted((a, b))) in ties:
+                    seen.add(b)
+                    todo.append(b)
+        out[c] = tuple(_display(o) for o in apart if o in seen and o != c)
+    return out
+
+
+def _display(key: str) -> str:
+    source, host = key.split("|", 1)
+    return f"{source} clock ({host})"
 
 
 def _offset(joined: pd.DataFrame) -> float | None:
@@ -114,19 +138,24 @@ def _offset(joined: pd.DataFrame) -> float | None:
     return float(diffs.median())
 
 
-def _same_host_captures(events, offsets) -> None:
-    """A capture inside an Expressway diagnostic archive runs on that Expressway's clock."""
+def _archive_ties(events) -> list[tuple[str, str]]:
+    """(capture clock, Expressway log clock) of each capture found in an Expressway's diagnostic
+    archive."""
     files = events.drop_duplicates(["source", "host", "file"])[["source", "host", "file"]]
     folder = lambda f: f.rsplit("/", 1)[0] if "/" in f else f.rsplit("!", 1)[0]
     logs = {folder(r.file): f"expressway|{r.host}" for r in files.itertuples() if r.source == "expressway"}
-    for r in files.itertuples():
-        key = f"pcap|{r.host}"
-        if r.source != "pcap" or key in offsets:
+    return [(f"pcap|{r.host}", logs[folder(r.file)]) for r in files.itertuples()
+            if r.source == "pcap" and folder(r.file) in logs]
+
+
+def _same_host_captures(events, offsets) -> None:
+    """A capture inside an Expressway diagnostic archive runs on that Expressway's clock."""
+    for key, owner in _archive_ties(events):
+        if key in offsets:
             continue
-        owner = logs.get(folder(r.file))
-        if owner and owner in offsets and offsets[owner].offset_s is not None:
+        if owner in offsets and offsets[owner].offset_s is not None:
             host = owner.split("|", 1)[1]
-            offsets[key] = Clock("pcap", r.host, offsets[owner].offset_s, 0, host, "same host")
+            offsets[key] = Clock("pcap", key.split("|", 1)[1], offsets[owner].offset_s, 0, host, "same host")
 
 
 def aligned(events: pd.DataFrame) -> tuple[list[Clock], pd.DataFrame]:

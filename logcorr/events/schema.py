@@ -27,7 +27,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("ts", "datetime", "when it happened, converted to UTC (the source's own clock)"),
     Column("source", "str", "the kind of file it came from: the name of the parser registry's entry "
            "that read it (`cms`, `expressway`, `sfb`, `sip` for any other SIP text log, `pcap`)"),
-    Column("host", "str", "the host that logged it, or the capture file's name"),
+    Column("host", "str", "the host that logged it (for an SfB client's UccApi log, which names no machine: its user, `user@domain`), or the capture file's name"),
     Column("file", "str", "path of the file inside the bundle (`outer.zip!inner.tar.gz!log/file` for nested)"),
     Column("pos", "int", "1-based line of the record's first line; for captures, the 1-based frame number"),
     Column("proto", "str", "`sip`, `stun` (STUN, TURN, ICE checks), `tcp` (connection open/close), `log` (other)"),

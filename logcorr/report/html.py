@@ -7,7 +7,9 @@ fetched once per record and embedded once. Written from Jinja2 templates with au
 whatever the bundle holds (a display name `<script>`) stays text.
 
 * :func:`render` - the page of a diagnosis and the full texts already fetched.
-* :func:`write` - fetch the texts from the bundle, redact when asked, render, write.
+* :func:`write` - fetch the texts from the bundle, redact when asked, render, write;
+  :func:`fetch`, :func:`redacted` and :func:`write_page` are its parts, for a caller that redacts
+  the page with the redactor of its other outputs.
 """
 from __future__ import annotations
 
@@ -89,21 +91,37 @@ def render(d: Diagnosis, texts: dict[Position, str], redacted: bool = False) -> 
         left_out=left_out)
 
 
+def fetch(d: Diagnosis, path: str | Path, tz: str | None = None) -> dict[Position, str]:
+    """The full text of every record the page opens, from the bundle at `path` (the one `d` was read from)."""
+    return show.texts(path, positions(d), tz=tz)
+
+
+def redacted(texts: dict[Position, str], r: Redactor | None) -> dict[Position, str]:
+    """The fetched texts as `r` rewrites them (file names included); as they are without `r`."""
+    if r is None:
+        return texts
+    return {(r.text(f), p): r.text(t) for (f, p), t in texts.items()}
+
+
 def write(d: Diagnosis, path: str | Path, out: str | Path, tz: str | None = None, redact: bool = False) -> Path:
-    """Fetch the full text of every record the page opens from the bundle at `path` (the one `d`
-    was read from), then write the page to `out`. With `redact` one redactor learns the diagnosis
-    and those texts, then rewrites both, so a host has the same pseudonym everywhere."""
-    texts = show.texts(path, positions(d), tz=tz)
+    """Fetch the full text of every record the page opens, then write the page to `out`. With
+    `redact` one redactor learns the diagnosis and those texts, then rewrites both, so a host has
+    the same pseudonym everywhere."""
+    texts = fetch(d, path, tz)
+    r = None
     if redact:
         r = Redactor()
         r.learn(d)
         for text in texts.values():
             r.learn(text)
         d = r.copy(d)
-        texts = {(r.text(f), p): r.text(t) for (f, p), t in texts.items()}
+    return write_page(d, redacted(texts, r), out, redacted=redact)
+
+
+def write_page(d: Diagnosis, texts: dict[Position, str], out: str | Path, redacted: bool = False) -> Path:
+    """Write the page of `d` (already redacted when `redacted`) and its fetched texts to `out`."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(d, texts, redacted=redact), encoding="utf-8")
+    out.write_text(render(d, texts, redacted=redacted), encoding="utf-8")
     return out
 
 

@@ -251,6 +251,17 @@ def no_capture() -> Path:
     return build("no-capture", AKL, no_capture=True, cut=True)
 
 
+# f. New Year in Auckland: the same share as the lab's, 37 days later less 3 h 50 min. CMS's syslog
+# (no year in its stamps) runs from 23:57 on 31 December to 00:03 on 1 January, NZDT, while its
+# file's time in the log bundle, in UTC, is still 31 December: the lines after midnight are the
+# next year's. Expressway-E and SfB Edge stamps carry their year.
+NEW_YEAR = dataclasses.replace(AKL, seed="akl-new-year", shift=37 * 86400 - (3 * 3600 + 50 * 60))
+
+
+def new_year() -> Path:
+    return build("new-year", NEW_YEAR, cut=True)
+
+
 # d. The only SfB source is the client's own UccApi log (Munich site, CMS on CET; the SfB user's PC
 # on US Central time): no Snooper trace. The user's Edge cannot open TCP to the Expressway-E relay
 # (the SfB side's firewall blocks outbound TCP to the relay range): no ConnectionAttempt; the client
@@ -328,4 +339,5 @@ CASES = {
     "expe-cluster": cluster,
     "no-capture": no_capture,
     "client-uccapi": client_only,
+    "new-year": new_year,
 }

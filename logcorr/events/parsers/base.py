@@ -76,6 +76,34 @@ class ParseContext:
             self.notes.append(message)
 
 
+# How far after the reference time a yearless stamp's day may fall and still be taken in the
+# reference's year (or the next): a file's lines are written before its time, give or take a zone
+# and a clock that runs ahead.
+YEAR_LEAD_DAYS = 31
+
+
+def syslog_year(mon: int, day: int, near: dt.date) -> int | None:
+    """The year of a yearless stamp's day (BSD syslog ``Mmm dd``), the box's own date of the
+    reference time being `near` (the file's time, else the other sources'): the latest year that
+    puts the day no more than YEAR_LEAD_DAYS after it. A box east of UTC logging ``Jan  1`` while
+    the reference is still 31 December gets the next year; a log spanning New Year rolls over line
+    by line. None when no year near has that day (29 February)."""
+    for year in (near.year + 1, near.year, near.year - 1):
+        try:
+            if (dt.date(year, mon, day) - near).days <= YEAR_LEAD_DAYS:
+                return year
+        except ValueError:
+            continue
+    return None
+
+
+def local_date(when: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    """The date `when` (naive = UTC) falls on in zone `tz`."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(tz).date()
+
+
 def utc(stamp: dt.datetime, tz: dt.tzinfo | None = None) -> dt.datetime | None:
     """``stamp`` in UTC: a naive stamp is read in ``tz``. None when the event table cannot hold it
     (see :data:`EARLIEST`), which includes years 1 and 9999 whose conversion overflows."""

@@ -2,8 +2,8 @@
 remote collector, and the WebAdmin event-log copy.
 
 Syslog records ``Mmm dd HH:MM:SS[.mmm] facility.level host tag: body`` carry no year and no zone:
-the year comes from the file's own time in the bundle (else the context), the zone from ``--tz``
-(UTC when not given). ``SIP trace:`` records are reassembled into one ``sip`` event per message,
+the zone comes from ``--tz`` (UTC when not given), the year, line by line, from the file's own time
+in the bundle or the other sources' (:func:`~.base.syslog_year`), else from the context. ``SIP trace:`` records are reassembled into one ``sip`` event per message,
 with direction, transport and both addresses taken from the ``connection N: incoming/outgoing ...
 data`` record that opens it (where that record names only the remote side, CMS's own address comes
 from the connection's ``is incoming/outgoing connection`` record). A remote collector's copy keeps
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .. import sip
-from .base import MONTH_PATTERN, MONTHS, ParseContext, utc
+from .base import MONTH_PATTERN, MONTHS, ParseContext, local_date, syslog_year, utc
 from .text import LineReader, TextParser
 
 name = "cms"
@@ -134,11 +134,12 @@ class _Trace:
 
 
 class _Clock:
-    """Turns the syslog stamp into UTC: year from the file's time, zone from --tz."""
+    """Turns the syslog stamp into UTC: year from the reference time (the file's), zone from --tz."""
 
     def __init__(self, ctx: ParseContext):
         self.tz = ctx.tz
-        self.ref = ctx.mtime
+        self.near = local_date(ctx.mtime, ctx.tz) if ctx.mtime else None  # the box's date then
+        self._years: dict[tuple[int, int], int | None] = {}
         self.year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
         if self.year is None:
             self.year = dt.datetime.now(dt.timezone.utc).year
@@ -159,8 +160,12 @@ class _Clock:
 
     def _stamp(self, mon: int, day: int, h: int, m: int, s: int, frac: str | None) -> dt.datetime | None:
         year = self.year
-        if self.ref is not None:
-            year = self.ref.year - (1 if mon > self.ref.month else 0)
+        if self.near is not None:
+            if (mon, day) not in self._years:
+                self._years[(mon, day)] = syslog_year(mon, day, self.near)
+            year = self._years[(mon, day)]
+            if year is None:
+                return None
         us = int(frac.ljust(6, "0")[:6]) if frac else 0
         try:
             local = dt.datetime(year, mon, day, h, m, s, us)

@@ -58,7 +58,7 @@ from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
-from logcorr.events.parsers.base import MONTHS, ParseContext, utc
+from logcorr.events.parsers.base import MONTHS, ParseContext, local_date, syslog_year, utc
 from logcorr.events.parsers.text import LineReader, TextParser
 
 NAME = "expressway"
@@ -266,7 +266,7 @@ class ExpresswayParser(TextParser):
 def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
     if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
         mon, d, hh, mi, ss, frac, host, rest = m.groups()
-        year = ctx.year or (ctx.mtime.year if ctx.mtime else None)
+        year = ctx.year or (syslog_year(MONTHS[mon], int(d), local_date(ctx.mtime, ctx.tz)) if ctx.mtime else None)
         y, mo, off = str(year or 1), str(MONTHS[mon]), None
     else:
         y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()

@@ -13,7 +13,12 @@ without its closing line ends at the next stamped line.
 
 Stamps are the client's local time: read in ``ctx.tz`` (``--tz``), with a note when nobody said.
 
-Events (``source`` = ``sfb``, ``host`` empty): ``proto=sip``, one per SIP message of a packet (a
+The log names no machine; its messages name the client's user: ``host`` is that user's address
+(``user@domain``), taken from each message (the From of the requests it sends and the responses it
+gets, the To of the others); a message without that header keeps the last one named (empty before
+the first).
+
+Events (``source`` = ``sfb``): ``proto=sip``, one per SIP message of a packet (a
 packet may hold several; they are framed by the shared SIP grammar), ``direction`` ``out`` for
 Sending Packet (``src`` = local, ``dst`` = remote) and ``in`` for Data Received; ICEWarn flags of
 ``ms-client-diagnostics`` are added to ``summary`` in words. Other log lines give no events.
@@ -43,6 +48,8 @@ PACKET_OPEN = re.compile(
     r"\s*(\d+) bytes:?\s*$"
 )
 PACKET_CLOSE = re.compile(r"^End of (Sending Packet|Data Received)")
+# the address in a From or To header: `"Dana Reyes" <sip:dana.r@relecloud.example>;tag=...`
+HEADER_USER = re.compile(r"\bsips?:([^>;\s]+)", re.I)
 # a stamp inside a physical line, where a web copy joined two log lines
 EMBEDDED_STAMP = re.compile(r" (?=\d\d/\d\d/\d{4}\|\d\d:\d\d:\d\d\.\d{1,6} [0-9A-Fa-f]+:[0-9A-Fa-f]+ \w+\s*::)")
 
@@ -74,6 +81,7 @@ class Reader(LineReader):
         super().__init__(ctx)
         self.packet: _Packet | None = None
         self.noted = False
+        self.user = ""  # the client's user, as the last message that named it said
 
     def carry(self) -> tuple | None:
         return packet_state(self.packet)
@@ -148,8 +156,7 @@ class Reader(LineReader):
             return None
         return utc(local, ctx.tz)
 
-    @staticmethod
-    def _finish(p: _Packet, ctx: ParseContext) -> Iterator[dict]:
+    def _finish(self, p: _Packet, ctx: ParseContext) -> Iterator[dict]:
         data = "\r\n".join(p.lines).encode("utf-8", "replace")
         messages, rest = sip.split_messages(data + b"\r\n")
         if rest.strip():
@@ -165,8 +172,17 @@ class Reader(LineReader):
                 ctx.skip(p.pos, "packet text is not SIP")
                 continue
             ev = sip.event_fields(msg, raw=text)
-            yield dict(ev, ts=p.ts, source=NAME, host="", file=ctx.file, pos=p.pos,
+            self.user = own_user(msg, p.direction) or self.user
+            yield dict(ev, ts=p.ts, source=NAME, host=self.user, file=ctx.file, pos=p.pos,
                        direction=p.direction, src=src, dst=dst)
+
+
+def own_user(msg: sip.SipMessage, direction: str) -> str:
+    """The client's own user (``user@domain``) as a message it sent or received names it: the
+    From of its requests and of the answers to them, the To of the requests it receives and of its
+    answers."""
+    found = HEADER_USER.search(msg.header("From" if (direction == "out") == msg.is_request else "To"))
+    return found.group(1) if found else ""
 
 
 def packet_state(p: _Packet | None) -> tuple | None:

@@ -15,7 +15,7 @@ import csv
 import dataclasses
 from enum import Enum
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -115,15 +115,26 @@ def redact(obj: T) -> tuple[T, Redactor]:
 def for_sharing(obj: T, on: bool, map_file: Path | None = None) -> T:
     """What the CLI calls: `obj` itself, or its redacted copy with the map written to `map_file`
     (`--redact-map` implies `--redact`)."""
+    return sharing(obj, on, map_file)[0]
+
+
+def sharing(obj: T, on: bool, map_file: Path | None = None, also: Iterable[str] = ()) -> tuple[T, Redactor | None]:
+    """`for_sharing`, and the redactor that made the copy (None when not redacting), having also
+    learnt the texts `also` (full records a report embeds), so that every output of one run gives
+    a value the same pseudonym."""
     if not on and map_file is None:
-        return obj
-    shared, r = redact(obj)
+        return obj, None
+    r = Redactor()
+    r.learn(obj)
+    for text in also:
+        r.learn(text)
+    shared = r.copy(obj)
     if map_file is not None:
         try:
             r.write_map(map_file)
         except OSError as e:
             raise UsageError(f"cannot write the redaction map {map_file}: {e.strerror or e}") from None
-    return shared
+    return shared, r
 
 
 def _roles(obj) -> dict[str, str]:
