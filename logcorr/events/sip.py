@@ -254,12 +254,7 @@ def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
     out = _address_defects(msg) + _header_defects(msg)
     if msg.is_request and first_line.rstrip("\r") != first_line.rstrip("\r").rstrip(" \t"):
         out.append("white space after the start line")
-    length = msg.header("Content-Length")
-    value = decimal(length) if length else 0
-    if value is None:
-        out.append(f"Content-Length not a number: {length[:20]!r}")
-    elif value > len(msg.body) + msg.body.count("\n") and value > _utf8_length(msg.body) + msg.body.count("\n"):
-        out.append("Content-Length longer than the body")  # the body's line ends were CRLF at most
+    out.extend(_length_defects(msg))
     cseq = msg.cseq[0]
     number = decimal(cseq, 10) if cseq else 0
     if number is None or number > 2**32 - 1:
@@ -278,6 +273,17 @@ def _field_defects(msg: SipMessage, first_line: str) -> list[str]:
     if date and not date.rstrip().endswith(" GMT"):
         out.append("Date not in GMT")
     return out
+
+
+def _length_defects(msg: SipMessage) -> list[str]:
+    length = msg.header("Content-Length")
+    value = decimal(length) if length else 0
+    if value is None:
+        return [f"Content-Length not a number: {length[:20]!r}"]
+    ends = msg.body.count("\n")  # the body's line ends were CRLF at most
+    if value > len(msg.body) + ends and value > len(msg.body.encode("utf-8", "replace")) + ends:
+        return ["Content-Length longer than the body"]
+    return []
 
 
 # RFC 3261 8.1.1 and 20: what every message carries once (Max-Forwards is left out of the
@@ -448,10 +454,6 @@ def decimal(text: str, max_digits: int = 9) -> int | None:
     if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
-
-
-def _utf8_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
 
 
 def join_address(ip: str, port: int | str | None) -> str:
