@@ -177,9 +177,11 @@ class Sheet:
 
     def row(self, values, height: float | None = None, **style) -> int:
         """Append one row (values or ready cells); its height fits its longest wrapped text."""
-        cells = [v if isinstance(v, Cell) else self.cell(v, **style) for v in values]
+        blank = None if style.get("fill_") or style.get("border") else ""  # an empty cell that shows nothing
+        cells = [v if isinstance(v, Cell) else None if v is None or (isinstance(v, str) and v == blank) else self.cell(v, **style)
+                 for v in values]
         lines = max((lines_needed(c.value, self.widths[i] if i < len(self.widths) else 10)
-                     for i, c in enumerate(cells) if wraps(c)), default=1)
+                     for i, c in enumerate(cells) if c is not None and wraps(c)), default=1)
         self.rows += 1
         if height or lines > 1:
             self.ws.row_dimensions[self.rows].height = min(height or lines * LINE_PT, MAX_ROW_PT)
