@@ -41,7 +41,7 @@ def workbook(d: Diagnosis) -> Workbook:
     wb.properties.creator = f"logcorr {d.version}"
     wb.properties.created = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     wb.properties.keywords = f"logcorr {d.version}"
-    line = timeline.Timeline(d)
+    line = timeline.Timeline(d, drawn=ladder_sheet.chosen_calls(d)[: ladder_sheet.LADDER_CALLS])
     summary.write(wb, d, case)
     findings.write(wb, d, line, case)
     calls.write(wb, d, case)

@@ -17,6 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -80,32 +81,43 @@ def cell(ws, value, *, font=None, fill_=None, align=WRAP, number_format=None, bo
          link: str | None = None, comment: str | None = None) -> Cell:
     """The one way a value becomes a cell: typed, never a formula (see the module's text)."""
     value = plain(value)
-    c = WriteOnlyCell(ws)
-    if isinstance(value, str):
-        c.value = value
-        if c.data_type != "s" or is_formula_like(value):
-            c.data_type = "s"  # text, even when it starts with `=`
-            c.quotePrefix = True
-    else:
-        c.value = value
+    c = WriteOnlyCell(ws, value)
     if isinstance(value, dt.datetime):
-        c.number_format = number_format or TIME_FORMAT
-    elif number_format:
-        c.number_format = number_format
-    if font is not None:
-        c.font = font
-    if fill_ is not None:
-        c.fill = fill_
-    if align is not None:
-        c.alignment = align
-    if border is not None:
-        c.border = border
+        number_format = number_format or TIME_FORMAT
+    if link:
+        font = font or LINK_FONT
+    c._style = _style(ws, font, fill_, align, number_format, border)
+    if isinstance(value, str) and (c.data_type != "s" or is_formula_like(value)):
+        c.data_type = "s"  # text, even when it starts with `=`
+        c.quotePrefix = True
     if link:
         c.hyperlink = Hyperlink(ref="", location=link)
-        c.font = font or LINK_FONT
     if comment:
         c.comment = Comment(plain(comment), "logcorr", width=220, height=60)
     return c
+
+
+def _style(ws, font, fill_, align, number_format, border) -> StyleArray:
+    """A cell's style ids, worked out once per workbook for each set of style objects (registering a
+    style object with the workbook hashes it, which costs more than the rest of a cell)."""
+    styles = ws.parent.__dict__.setdefault("_logcorr_styles", {})
+    key = (id(font), id(fill_), id(align), number_format, id(border))
+    known = styles.get(key)
+    if known is None:
+        probe = WriteOnlyCell(ws)
+        if number_format:
+            probe.number_format = number_format
+        for name, obj in (("font", font), ("fill", fill_), ("alignment", align), ("border", border)):
+            if obj is not None:
+                setattr(probe, name, obj)
+        # the style objects are kept beside their ids, so that no id is reused for another object
+        known = styles[key] = (probe._style or StyleArray(), (font, fill_, align, border))
+    return StyleArray(known[0])
+
+
+def wraps(c: Cell) -> bool:
+    """Whether a cell's text wraps (read from its style ids, without making a style proxy)."""
+    return c._style is not None and bool(c.parent.parent._alignments[c._style.alignmentId].wrap_text)
 
 
 def lines_needed(value, width: float) -> int:
@@ -165,9 +177,11 @@ class Sheet:
 
     def row(self, values, height: float | None = None, **style) -> int:
         """Append one row (values or ready cells); its height fits its longest wrapped text."""
-        cells = [v if isinstance(v, Cell) else self.cell(v, **style) for v in values]
+        blank = None if style.get("fill_") or style.get("border") else ""  # an empty cell that shows nothing
+        cells = [v if isinstance(v, Cell) else None if v is None or (isinstance(v, str) and v == blank) else self.cell(v, **style)
+                 for v in values]
         lines = max((lines_needed(c.value, self.widths[i] if i < len(self.widths) else 10)
-                     for i, c in enumerate(cells) if c.alignment.wrap_text), default=1)
+                     for i, c in enumerate(cells) if c is not None and wraps(c)), default=1)
         self.rows += 1
         if height or lines > 1:
             self.ws.row_dimensions[self.rows].height = min(height or lines * LINE_PT, MAX_ROW_PT)

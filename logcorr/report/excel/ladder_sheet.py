@@ -27,6 +27,9 @@ RED_SHAFT = Side(style="medium", color="C00000")
 RIGHT = Alignment(horizontal="right", vertical="bottom")
 LEFT = Alignment(horizontal="left", vertical="bottom")
 RED = Font(bold=True, color="C00000")
+BOTTOM = Alignment(vertical="bottom")
+BORDERS = {(line, shaft): Border(right=LIFELINE if line else None, bottom=shaft)
+           for line in (True, False) for shaft in (SHAFT, RED_SHAFT, None)}  # one object each: styles made once
 STEP_TEXT = dict(FLOW)
 
 
@@ -135,14 +138,14 @@ def _message(s: Sheet, r: dict, hosts: list[str], timeline: Timeline) -> None:
     marked = bool(r["mark"])
     file, _, pos = r["where"].rpartition(":")
     link = timeline.link(file, int(pos)) if pos.isdigit() else None
-    cells = [s.cell(r["ts"], number_format=CLOCK_FORMAT, link=link, align=Alignment(vertical="bottom"))]
+    cells = [s.cell(r["ts"], number_format=CLOCK_FORMAT, link=link, align=BOTTOM)]
     lo, hi = sorted((a, b))
     first, end = 2 + 2 * lo + 1, 2 + 2 * hi  # the gap after the left lifeline .. the right lifeline
     shaft = RED_SHAFT if marked else SHAFT
     font = RED if marked else None
     for column in range(2, 2 + 2 * len(hosts)):
         inside = a != b and first <= column <= end
-        border = Border(right=LIFELINE if column % 2 == 0 else None, bottom=shaft if inside else None)
+        border = BORDERS[(column % 2 == 0, shaft if inside else None)]
         value, align = _label(r["what"], a, b, column, first)
         cells.append(s.cell(value, border=border, font=font, align=align))
     tone = SEVERITY_FILL["error"] if marked else None

@@ -1,7 +1,8 @@
 """The Timeline sheet: the events in aligned time, one row each, that other sheets link to.
 
-Bounded at TIMELINE_MAX rows: when there are more events, it keeps every event of the calls and of
-the findings' evidence, fills up with the others in time order, and says how many were left out
+Bounded at TIMELINE_MAX rows: when there are more events, it keeps every event of the findings'
+evidence, of the failed calls, of the calls a finding names and of the calls the Ladder draws, fills
+up with the other calls' events and then the others in time order, and says how many were left out
 (`logcorr events` writes them all). Its rows are chosen before any sheet is written, so that the
 Findings and Ladder sheets can link to them.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...calls.hosts import ip_of
-from ...model import Diagnosis
+from ...model import Call, Diagnosis
 from .cells import BOLD, TOP, Sheet
 
 TIMELINE_MAX = 20_000
@@ -23,16 +24,12 @@ WIDTHS = [6, 22, 10, 12, 26, 26, 26, 34, 13, 60, 30, 60]
 class Timeline:
     """The chosen events, in aligned time, and the Timeline row of each (file, pos)."""
 
-    def __init__(self, d: Diagnosis, limit: int | None = None):
+    def __init__(self, d: Diagnosis, limit: int | None = None, drawn: list[Call] = ()):
         limit = TIMELINE_MAX if limit is None else limit
         events = d.events
         self.cut = 0
         if len(events) > limit:
-            keep = set().union(*(c.event_keys for c in d.calls)) if d.calls else set()
-            keep |= {(e.file, e.pos) for f in d.findings for e in f.evidence}
-            wanted = pd.Series([k in keep for k in zip(events["file"], events["pos"])], index=events.index)
-            room = max(limit - int(wanted.sum()), 0)
-            chosen = events.index[wanted].union(events.index[~wanted][:room])
+            chosen = _chosen(d, events, limit, drawn)
             events = events.loc[chosen]
             self.cut = len(d.events) - len(events)
         order = "ts_aligned" if "ts_aligned" in events else "ts"
@@ -44,6 +41,26 @@ class Timeline:
         """The in-workbook address of the Timeline row of (file, pos), if it has one."""
         row = self.row_of.get((file, pos))
         return f"'{TITLE}'!A{row}" if row else None
+
+
+def _chosen(d: Diagnosis, events: pd.DataFrame, limit: int, drawn: list[Call]) -> pd.Index:
+    """The rows kept when there are more than `limit`: every event of the findings' evidence, of the
+    failed calls, of the calls a finding names and of the calls `drawn` (the Ladder's); then the
+    other calls' events, then the rest, each in time order, while there is room."""
+    named = {f.call_id for f in d.findings if f.call_id}
+    must = {(e.file, e.pos) for f in d.findings for e in f.evidence}
+    rest: set = set()
+    drawn_ids = {c.call_id for c in drawn}
+    for c in d.calls:
+        failed = c.verdict is not None and c.verdict.state == "failed"
+        (must if failed or c.call_id in named or c.call_id in drawn_ids else rest).update(c.event_keys)
+    keys = list(zip(events["file"], events["pos"]))
+    rank = pd.Series([0 if k in must else 1 if k in rest else 2 for k in keys], index=events.index)
+    chosen = events.index[rank == 0]
+    for level in (1, 2):
+        room = max(limit - len(chosen), 0)
+        chosen = chosen.union(events.index[rank == level][:room])
+    return chosen
 
 
 def short_where(file: str, pos) -> str:
@@ -75,7 +92,9 @@ def write(wb, d: Diagnosis, timeline: Timeline, case: str) -> None:
                f"{cols['file'][i]}:{cols['pos'][i]}"], align=TOP)
     if timeline.cut:
         s.row([None, s.cell(f"{timeline.cut} more events left out of this sheet (it keeps every event of the "
-                            "calls and findings, then the others in time order): `logcorr events` writes "
+                            "findings, of the failed calls, of the calls a finding names and of the calls in "
+                            "the Ladder sheet, then the other calls' events and the rest in time order, up "
+                            f"to {TIMELINE_MAX:,} rows): `logcorr events` writes "
                             "them all", font=BOLD)])
     s.autofilter()
 
