@@ -13,6 +13,8 @@ the SDP facts (candidates, ICE ufrags) and the Ms-Conversation-ID are columns th
 """
 from __future__ import annotations
 
+import bisect
+import operator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -53,6 +55,21 @@ class _Wire:
 
     def event(self, name: str) -> list[Row]:
         return self.by_event.get(name, [])
+
+    def during(self, name: str, lo: pd.Timestamp, hi: pd.Timestamp) -> list[Row]:
+        """The events of type `name` with lo <= time <= hi (rows come in time order: a bisect, not
+        a pass over the capture's events for each call)."""
+        rows = self.event(name)
+        key = operator.itemgetter("ts_aligned")
+        return rows[bisect.bisect_left(rows, lo, key=key):bisect.bisect_right(rows, hi, key=key)]
+
+    def allocate_targets(self) -> dict[str, set[str]]:
+        """Client IP -> the IPs it sent Allocate Requests to, worked out once."""
+        if not hasattr(self, "_targets"):
+            self._targets: dict[str, set[str]] = {}
+            for r in self.event("Allocate Request"):
+                self._targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
+        return self._targets
 
     def between(self, a: str, b: str) -> list[Row]:
         return self.by_pair.get(_pair(a, b), [])
@@ -264,7 +281,9 @@ def _unobservable(fl: _Flow, capture_ips: set[str], turn_ips: set[str]) -> str:
     """Why the TURN steps cannot be seen ("" if they can): that needs a capture of CMS's or its
     TURN server's traffic."""
     turn_side = fl.cms_ips | turn_ips | {ip_of(a) for a in fl.offered}
-    turn_side |= {ip_of(r["dst"]) for r in fl.stun.event("Allocate Request") if ip_of(r["src"]) in fl.cms_ips}
+    targets = fl.stun.allocate_targets()
+    for ip in fl.cms_ips:
+        turn_side |= targets.get(ip, set())
     if not capture_ips:
         return "no capture in the bundle"
     if turn_side and not capture_ips & turn_side:
@@ -275,15 +294,15 @@ def _unobservable(fl: _Flow, capture_ips: set[str], turn_ips: set[str]) -> str:
 def _control_connection(fl: _Flow) -> bool:
     """CMS's TCP connection to the TURN server that made this call's allocation; False if none."""
     lo, hi = fl.t0 - pd.Timedelta(seconds=2), fl.t0 + ALLOCATION_WINDOW
-    succ = [r for r in fl.stun.event("Allocate Success Response") if lo <= r["ts_aligned"] <= hi]
+    succ = fl.stun.during("Allocate Success Response", lo, hi)
     chosen = [r for r in succ if r["relayed"] in fl.offered]
     if not chosen and fl.cms_ips:
         chosen = [r for r in succ if ip_of(r["dst"]) in fl.cms_ips]
     if chosen:
         fl.client, fl.server = chosen[0]["dst"], chosen[0]["src"]
     else:
-        reqs = [r for r in fl.stun.event("Allocate Request") if lo <= r["ts_aligned"] <= hi
-                and (not fl.cms_ips or ip_of(r["src"]) in fl.cms_ips)]
+        reqs = [r for r in fl.stun.during("Allocate Request", lo, hi)
+                if not fl.cms_ips or ip_of(r["src"]) in fl.cms_ips]
         if not reqs:
             return False
         fl.client, fl.server = reqs[0]["src"], reqs[0]["dst"]
