@@ -44,14 +44,23 @@ def _records(frame: pd.DataFrame) -> list[Row]:
 
 
 class _Wire:
-    """The STUN events, indexed once by type and by connection (either direction)."""
+    """The STUN events, indexed once by type, by connection (either direction), by transaction id
+    and by CONNECTION-ID, so that no call passes over every STUN event of the capture."""
 
     def __init__(self, rows: list[Row]):
         self.by_event: dict[str, list[Row]] = {}
         self.by_pair: dict[tuple[str, str], list[Row]] = {}
+        self.by_txn: dict[str, list[Row]] = {}
+        self.by_cid: dict[int, list[Row]] = {}
+        self.allocate_targets: dict[str, set[str]] = {}  # client IP -> the IPs it sent Allocates to
         for r in rows:
             self.by_event.setdefault(r["event"], []).append(r)
             self.by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
+            self.by_txn.setdefault(r["txn_id"], []).append(r)
+            if r["connection_id"] is not None:
+                self.by_cid.setdefault(r["connection_id"], []).append(r)
+            if r["event"] == "Allocate Request":
+                self.allocate_targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
 
     def event(self, name: str) -> list[Row]:
         return self.by_event.get(name, [])
@@ -63,13 +72,13 @@ class _Wire:
         key = operator.itemgetter("ts_aligned")
         return rows[bisect.bisect_left(rows, lo, key=key):bisect.bisect_right(rows, hi, key=key)]
 
-    def allocate_targets(self) -> dict[str, set[str]]:
-        """Client IP -> the IPs it sent Allocate Requests to, worked out once."""
-        if not hasattr(self, "_targets"):
-            self._targets: dict[str, set[str]] = {}
-            for r in self.event("Allocate Request"):
-                self._targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
-        return self._targets
+    def answers(self, name: str, txn_id: str) -> list[Row]:
+        """The events of type `name` in transaction `txn_id`."""
+        return [r for r in self.by_txn.get(txn_id, []) if r["event"] == name]
+
+    def naming(self, name: str, connection_id) -> list[Row]:
+        """The events of type `name` that carry CONNECTION-ID `connection_id`."""
+        return [r for r in self.by_cid.get(connection_id, []) if r["event"] == name]
 
     def between(self, a: str, b: str) -> list[Row]:
         return self.by_pair.get(_pair(a, b), [])
@@ -281,7 +290,7 @@ def _unobservable(fl: _Flow, capture_ips: set[str], turn_ips: set[str]) -> str:
     """Why the TURN steps cannot be seen ("" if they can): that needs a capture of CMS's or its
     TURN server's traffic."""
     turn_side = fl.cms_ips | turn_ips | {ip_of(a) for a in fl.offered}
-    targets = fl.stun.allocate_targets()
+    targets = fl.stun.allocate_targets
     for ip in fl.cms_ips:
         turn_side |= targets.get(ip, set())
     if not capture_ips:
@@ -370,8 +379,7 @@ def _connection_attempt(fl: _Flow) -> bool:
 
 
 def _connection_bind(fl: _Flow) -> bool:
-    binds = [r for r in fl.stun.event("ConnectionBind Request")
-             if r["connection_id"] == fl.attempt["connection_id"]]
+    binds = fl.stun.naming("ConnectionBind Request", fl.attempt["connection_id"])
     if not binds:
         _other_binds(fl)
         return False
@@ -387,8 +395,8 @@ def _connection_bind(fl: _Flow) -> bool:
 def _other_binds(fl: _Flow) -> None:
     """ConnectionBinds from CMS's address after the attempt that name another CONNECTION-ID."""
     lo, hi = fl.attempt["ts_aligned"], fl.attempt["ts_aligned"] + ALLOCATION_WINDOW
-    other = [r for r in fl.stun.event("ConnectionBind Request") if ip_of(r["src"]) == ip_of(fl.client)
-             and ip_of(r["dst"]) == ip_of(fl.server) and lo <= r["ts_aligned"] <= hi]
+    other = [r for r in fl.stun.during("ConnectionBind Request", lo, hi) if ip_of(r["src"]) == ip_of(fl.client)
+             and ip_of(r["dst"]) == ip_of(fl.server)]
     if other:
         named = ", ".join(sorted({_hex(r["connection_id"]) for r in other}))
         fl.explain("connection-bind", f"the ConnectionBind from {other[0]['src']} names CONNECTION-ID {named}, "
@@ -402,11 +410,11 @@ def _hex(value) -> str:
 
 def _connection_bind_success(fl: _Flow) -> bool:
     txn = fl.bind["txn_id"]
-    bound = [r for r in fl.stun.event("ConnectionBind Success Response") if r["txn_id"] == txn]
+    bound = fl.stun.answers("ConnectionBind Success Response", txn)
     if bound:
         fl.seen("connection-bind-success", bound[:1])
         return True
-    refused = [r for r in fl.stun.event("ConnectionBind Error Response") if r["txn_id"] == txn]
+    refused = fl.stun.answers("ConnectionBind Error Response", txn)
     if refused:
         fl.explain("connection-bind-success", "the ConnectionBind was answered " + _stun_error(refused[0]), refused)
         fl.link(refused)
