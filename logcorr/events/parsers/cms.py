@@ -204,13 +204,25 @@ class _Reader(LineReader):
         self.pending: dict[str, _Trace] = {}  # per logging host, the SIP message being gathered
         self.local_of: dict[tuple[str, str], str] = {}  # (host, connection id) -> CMS's own address
         self.base = {"source": "cms", "file": ctx.file}
+        # The start of the last Call Bridge `SIP trace: ` record read from a whole line (its stamp,
+        # facility and host up to the trace text) and its host: a line that opens the same way is a
+        # trace record of that time and host, read without the record pattern (see `line`).
+        self.head, self.head_host = "", ""
 
     def line(self, pos: int, physical: str) -> list[dict]:
         """The events this line completes (most lines complete none: they add to a SIP message)."""
+        head = self.head
+        if head and physical.startswith(head):  # the message's next line, most lines are
+            text = physical[len(head):]
+            trace = self.pending.get(self.head_host)
+            if trace is not None and not text.startswith("connection ") and not MAYBE_JOINED.search(text):
+                trace.add(text)
+                return []
         out: list[dict] = []
         if not physical.strip():
             return out
-        for line in _records(physical):
+        records = _records(physical)
+        for line in records:
             m = SYSLOG_RECORD.match(line)
             if m:
                 self._syslog_record(m, line, pos, out)
@@ -221,6 +233,8 @@ class _Reader(LineReader):
                         out.extend(_eventlog_record(e, rec, pos, self.ctx, self.base))
             else:
                 self.stray("not a CMS log line")
+        if self.head and records[0] is not physical:  # a joined or collected line: no short cut
+            self.head = ""
         return out
 
     def end(self) -> list[dict]:
@@ -269,7 +283,7 @@ class _Reader(LineReader):
             self.ctx.skip(lineno, "impossible date")
             return
         if body.startswith(INFO_TRACE) and tag == "host:server":  # the most common record, read at once
-            self._trace_record(body[len(INFO_TRACE):], ts, host, lineno, line, out)
+            self._trace_record(self._remember(line, body[len(INFO_TRACE):], host), ts, host, lineno, line, out)
             return
         level, message = "", body
         if tag == "host:server":
@@ -282,7 +296,7 @@ class _Reader(LineReader):
         if tag == "host:server" and message.startswith("SIP trace:"):
             trace_text = message[len("SIP trace:"):]
             trace_text = trace_text[1:] if trace_text.startswith(" ") else trace_text
-            self._trace_record(trace_text, ts, host, lineno, line, out)
+            self._trace_record(self._remember(line, trace_text, host), ts, host, lineno, line, out)
             return
         current = self.pending.get(host)
         if current is not None and current.complete:
@@ -293,6 +307,16 @@ class _Reader(LineReader):
             summary = f"{level}: {summary}"
         out.append({**self.base, "ts": ts, "host": host, "pos": lineno, "proto": "log", "event": key,
                     "summary": summary, "raw": line, "call_number": _call_number(tag, message)})
+
+    def _remember(self, line: str, text: str, host: str) -> str:
+        """`text`, the trace text of the record `line`; what opens the record before it kept as
+        `head` when a line opening so is read alike whatever follows: its trace text then is
+        the rest of the line (the pattern's groups end before it, the body's `SIP trace: ` is
+        whole) and no joined record hides in it (no `:MM:SS` before the text)."""
+        head = line[:len(line) - len(text)]
+        if head.endswith("SIP trace: ") and not MAYBE_JOINED.search(head, 10):
+            self.head, self.head_host = head, host
+        return text
 
     def _trace_record(self, text, ts, host, lineno, line, out: list[dict]) -> None:
         if text.startswith("connection "):
