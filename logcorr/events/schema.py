@@ -144,22 +144,30 @@ def coerce(df: pd.DataFrame) -> pd.DataFrame:
             )
         elif col.kind == "int":
             out[col.name] = pd.to_numeric(series, errors="coerce").astype("Int64")
+        elif col.name == "raw":
+            s = series.astype(object).where(series.notna(), "").map(str)
+            out[col.name] = s.str.slice(0, RAW_LIMIT).astype(object)
         else:
-            s = series.astype(object).where(series.notna(), "")
-            s = s.map(str)
-            if col.name == "raw":
-                s = s.str.slice(0, RAW_LIMIT)
+            s = pd.Series(_texts(series), index=df.index, dtype=object)
             if col.name in FEW_VALUED:  # a small code per row
-                s = s.astype(object)
                 out[col.name] = pd.Categorical(s, categories=pd.Index(pd.unique(s), dtype=object))
-                continue
-            if col.name != "raw":  # repeated values (addresses, Call-IDs, Via) held once
-                once: dict[str, str] = {}
-                s = s.map(lambda v: once.setdefault(v, v))
-            out[col.name] = s.astype(object)
+            else:
+                out[col.name] = s
     if rawtext.stored(df):
         for name in rawtext.REFS:
             out[name] = df[name]
+    return out
+
+
+def _texts(series: pd.Series) -> list[str]:
+    """The column's values as text ("" where missing), repeated values (addresses, Call-IDs, Via)
+    held once."""
+    values = series.to_numpy(dtype=object)
+    once: dict[str, str] = {}
+    out = [""] * len(values)
+    for i in np.flatnonzero(~pd.isna(values)).tolist():
+        v = str(values[i])
+        out[i] = once.setdefault(v, v)
     return out
 
 

@@ -102,9 +102,11 @@ class TextLoop:
     def step(self, pos: int, text: str) -> list[dict]:
         reader = self.reader
         reader.strayed = None
-        out = list(reader.line(pos, text))
+        out = reader.line(pos, text)
+        if out.__class__ is not list:
+            out = list(out)
         if reader.strayed is None:
-            if text.strip():
+            if (self.failures or self.run.start is not None) and text.strip():
                 self.run.close()
                 self.failures = 0
             return out
