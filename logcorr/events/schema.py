@@ -95,11 +95,14 @@ def to_frame(records: Iterable[Mapping[str, object]], store: rawtext.Store | Non
     data: dict[str, list] = {name: [] for name in names}
     spans: list[tuple[int, int]] = []
     n = 0
+    appends = [(name, column.append) for name, column in data.items()]
+    known = BY_NAME.keys()
     for rec in records:  # streamed into the columns: no list of dicts is kept
-        if not rec.keys() <= BY_NAME.keys():
-            raise ValueError(f"event has columns outside the schema: {sorted(set(rec) - BY_NAME.keys())}")
-        for name, column in data.items():
-            column.append(rec.get(name))
+        if not rec.keys() <= known:
+            raise ValueError(f"event has columns outside the schema: {sorted(set(rec) - known)}")
+        get = rec.get
+        for name, append in appends:
+            append(get(name))
         if store is not None:
             raw = rec.get("raw")
             spans.append(store.put(str(raw)[:RAW_LIMIT]) if raw else (0, 0))

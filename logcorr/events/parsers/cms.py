@@ -32,11 +32,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from .. import sip
 from .base import MONTH_PATTERN, MONTHS, ParseContext, local_date, syslog_year, utc
-from .text import LineReader, TextParser
+from .text import LineReader, TextLoop, TextParser
 
 name = "cms"
 
@@ -61,7 +61,7 @@ JOINED_COLLECTED = re.compile(
 # at 2 or later, its first colon 8 further; a collector's date at 2 or later, its colon 13 further).
 MAYBE_JOINED = re.compile(r":\d\d:\d\d")
 CALL_BRIDGE_BODY = re.compile(r"^\s*(?P<level>INFO|WARNING|ERROR|DEBUG)\s+:\s?(?P<msg>.*)$")
-INFO_PREFIX = "  INFO : "
+INFO_PREFIX = " INFO : "  # after `host:server:  ` the pattern's `:\s?` took the first space
 INFO_TRACE = INFO_PREFIX + "SIP trace: "  # what a Call Bridge SIP trace record's body opens on
 # WebAdmin event log: `2017-04-15<TAB>10:34:56.536<TAB>Warning<TAB>call 7: ICE failure 4 (...)`
 EVENTLOG_RECORD = re.compile(
@@ -116,25 +116,31 @@ class _Trace:
     src: str
     dst: str
     lines: list[str] = field(default_factory=list)
-    in_body: bool = False
-    body_bytes: int = 0
-    content_length: int | None = None
+    # what the lines say, worked out when asked (`complete`) over the lines not yet looked at
+    in_body: bool = field(default=False, compare=False)
+    body_bytes: int = field(default=0, compare=False)
+    content_length: int | None = field(default=None, compare=False)
+    seen: int = field(default=0, compare=False)
 
     def add(self, text: str) -> None:
         self.lines.append(text)
-        if self.in_body:
-            self.body_bytes += (len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 2
-        elif not text.strip():
-            self.in_body = len(self.lines) > 1
-        elif text[0] in "cClL":
-            low = text[:16].lower()
-            if low.startswith("content-length:") or low.startswith("l:"):
-                value = sip.decimal(text.split(":", 1)[1])
-                if value is not None:
-                    self.content_length = value
 
     @property
     def complete(self) -> bool:
+        lines = self.lines
+        for i in range(self.seen, len(lines)):
+            text = lines[i]
+            if self.in_body:
+                self.body_bytes += (len(text) if text.isascii() else len(text.encode("utf-8", "replace"))) + 2
+            elif not text.strip():
+                self.in_body = i > 0
+            elif text[0] in "cClL":
+                low = text[:16].lower()
+                if low.startswith("content-length:") or low.startswith("l:"):
+                    value = sip.decimal(text.split(":", 1)[1])
+                    if value is not None:
+                        self.content_length = value
+        self.seen = len(lines)
         return self.in_body and self.body_bytes >= (self.content_length or 0)
 
 
@@ -211,13 +217,8 @@ class _Reader(LineReader):
 
     def line(self, pos: int, physical: str) -> list[dict]:
         """The events this line completes (most lines complete none: they add to a SIP message)."""
-        head = self.head
-        if head and physical.startswith(head):  # the message's next line, most lines are
-            text = physical[len(head):]
-            trace = self.pending.get(self.head_host)
-            if trace is not None and not text.startswith("connection ") and not MAYBE_JOINED.search(text):
-                trace.add(text)
-                return []
+        if self.head and self.take(physical):
+            return []
         out: list[dict] = []
         if not physical.strip():
             return out
@@ -236,6 +237,18 @@ class _Reader(LineReader):
         if self.head and records[0] is not physical:  # a joined or collected line: no short cut
             self.head = ""
         return out
+
+    def take(self, physical: str) -> bool:
+        """Add the line to the SIP message being gathered when it is that message's next line read
+        as `line` would (most lines are): it opens as the last trace record did (`head`), is no
+        connection record and holds no joined record."""
+        if physical.startswith(self.head):
+            text = physical[len(self.head):]
+            trace = self.pending.get(self.head_host)
+            if trace is not None and not text.startswith("connection ") and not MAYBE_JOINED.search(text):
+                trace.lines.append(text)
+                return True
+        return False
 
     def end(self) -> list[dict]:
         out: list[dict] = []
@@ -445,6 +458,20 @@ class CmsParser(TextParser):
     universal_newlines = True
     sniff = staticmethod(sniff)
     cut_here = staticmethod(cut_here)
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        """As the text loop reads every format, a SIP message's next line handed to the message
+        at once (`_Reader.take`) while no stray line is being counted."""
+        reader = self.reader(ctx)
+        loop = TextLoop(self, reader, ctx)
+        run = loop.run
+        for pos, text in enumerate(self.lines(stream), 1):
+            if reader.head and not loop.failures and run.start is None and reader.take(text):
+                continue
+            yield from loop.step(pos, text)
+            if loop.gave_up:
+                break
+        yield from loop.finish()
 
 
 PARSER = CmsParser()
