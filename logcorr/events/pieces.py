@@ -31,13 +31,13 @@ import io
 import mmap
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import pandas as pd
 
-from . import schema
+from . import rawtext, schema
 from .parsers import REGISTRY, ParseContext
 from .parsers.text import TextParser, TextLoop
 
@@ -182,8 +182,14 @@ def _lines(data: bytes, parser: TextParser, first: int) -> Iterator[tuple[int, s
 
 
 def parse_piece(job: tuple) -> Result:
-    """Parse one piece of a file (a job of :func:`run`)."""
+    """Parse one piece of a file (a job of :func:`run`). A file's job that names its text store
+    (see events/read.py) has each piece's text written beside it, in a store of the piece's own."""
     (index, path, name, tzinfo, tz_assumed, ref), (piece, last) = job[:6], job[-2:]
+    store = None
+    if len(job) > 8:  # (folder, name): the piece's store is named after the file's and the piece
+        folder, name_in = job[6]
+        again = "-again" if piece.resume is not None else ""
+        store = rawtext.Folder.at(folder).store(f"{name_in}-{piece.start}{again}")
     parser: TextParser = REGISTRY[index].parser
     ctx = PieceContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
     if piece.resume is not None:
@@ -231,7 +237,7 @@ def parse_piece(job: tuple) -> Result:
         own.extend(loop.finish())
     result.ops, result.gave_up = reader.ops(), loop.gave_up
     result.entries, result.notes = ctx.entries, ctx.notes
-    result.events, result.tail = schema.to_frame(own), schema.to_frame(tail)
+    result.events, result.tail = schema.to_frame(own, store), schema.to_frame(tail, store)
     return result
 
 
@@ -291,9 +297,10 @@ def _patched(table: pd.DataFrame, patches: dict) -> pd.DataFrame:
 
 
 # -- the pool -------------------------------------------------------------------------------------
-def run(jobs: list[tuple], parse_file: Callable, workers: int) -> Iterator[tuple[pd.DataFrame, dict]]:
-    """The (table, facts) of each job, in order: files parsed by `parse_file` in `workers`
-    processes, large text files cut in pieces; the costliest work is handed out first."""
+def run(jobs: list[tuple], parse_file: Callable, workers: int) -> Iterator[tuple[int, tuple[pd.DataFrame, dict]]]:
+    """(job number, (table, facts)) of each job as it is done: files parsed by `parse_file` in
+    `workers` processes, large text files cut in pieces and joined as soon as their pieces are
+    all in; the costliest work is handed out first, so the last left are the smallest."""
     plans = [plan(job[1], REGISTRY[job[0]].parser, workers) if isinstance(REGISTRY[job[0]].parser, TextParser)
              else None for job in jobs]
     work: list[tuple[float, int, int, Callable, tuple]] = []
@@ -306,11 +313,15 @@ def run(jobs: list[tuple], parse_file: Callable, workers: int) -> Iterator[tuple
             size = p.stop_end - p.warm
             work.append((size * cost, i, k, parse_piece, job + (p, k == len(pieces) - 1)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {(i, k): pool.submit(fn, arg) for _, i, k, fn, arg in sorted(work, key=lambda w: -w[0])}
-        for i, (job, pieces) in enumerate(zip(jobs, plans)):
-            if pieces is None:
-                yield futures[(i, 0)].result()
+        owner = {pool.submit(fn, arg): (i, k) for _, i, k, fn, arg in sorted(work, key=lambda w: -w[0])}
+        got: dict[int, dict[int, Result]] = {}
+        for future in as_completed(owner):
+            i, k = owner.pop(future)  # the future, and the result it holds, let go once read
+            if plans[i] is None:
+                yield i, future.result()
                 continue
-            results = [futures[(i, k)].result() for k in range(len(pieces))]
-            table, facts, _ = join(job, pieces, results)
-            yield table, facts
+            got.setdefault(i, {})[k] = future.result()
+            if len(got[i]) == len(plans[i]):
+                results = got.pop(i)
+                table, facts, _ = join(jobs[i], plans[i], [results.pop(k) for k in range(len(plans[i]))])
+                yield i, (table, facts)

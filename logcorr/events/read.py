@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from . import pieces, rawtext, schema
@@ -16,6 +17,7 @@ from .parsers import REGISTRY, SNIFF_BYTES, Entry, ParseContext, identify
 from .parsers.base import zone
 
 
+TS = pd.DatetimeTZDtype("ns", "UTC")  # the time column's type (schema.COLUMNS)
 PARALLEL_BYTES = 32 * 1024 * 1024  # files adding up to less are read in this process
 
 # told (files read, files, bytes read, bytes) before the first file and after each one
@@ -36,25 +38,28 @@ def parse_file(job: tuple) -> tuple[pd.DataFrame, dict]:
                      "warning_count": ctx.warning_count, "notes": ctx.notes}
 
 
-def _run(jobs: list[tuple], sizes: list[int], progress: Progress | None = None):
+def _run(jobs: list[tuple], sizes: list[int], progress: Progress | None = None) -> list:
     """The files of a bundle are independent: large bundles are read by one process a core."""
     workers = os.cpu_count() or 1  # a large text file is cut for all of them (events/pieces.py)
     if workers < 2 or sum(sizes) < PARALLEL_BYTES:
-        return _told(map(parse_file, jobs), sizes, progress)
-    return list(_told(pieces.run(jobs, parse_file, workers), sizes, progress))
+        return _told(enumerate(map(parse_file, jobs)), sizes, progress)
+    return _told(pieces.run(jobs, parse_file, workers), sizes, progress)
 
 
-def _told(results, sizes: list[int], progress: Progress | None):
-    """The results as they come, telling `progress` how many files and bytes are read."""
+def _told(results, sizes: list[int], progress: Progress | None) -> list:
+    """The results, (job number, result) as they come, in job order; `progress` told how many
+    files and bytes are read as each comes."""
     total = sum(sizes)
     if progress is not None:
         progress(0, len(sizes), 0, total)
+    out: list = [None] * len(sizes)
     done = 0
-    for i, result in enumerate(results):
+    for n, (i, result) in enumerate(results, 1):
+        out[i] = result
         done += sizes[i]
         if progress is not None:
-            progress(i + 1, len(sizes), done, total)
-        yield result
+            progress(n, len(sizes), done, total)
+    return out
 
 
 def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None = None,
@@ -82,7 +87,7 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     folder = rawtext.Folder()  # the records' text, one store a file; held by the table's rows
     jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime, (folder.path, str(i)))
             for i, (m, p) in enumerate(chosen)]
-    results = list(_run(jobs, [m.size for m, _ in chosen], progress))
+    results = _run(jobs, [m.size for m, _ in chosen], progress)
     stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
     stamps = [s for s in stamps if not pd.isna(s)]
     latest = max(stamps).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
@@ -90,9 +95,11 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
         mtime = member.mtime
         if parser.yearless and latest is not None and \
                 (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
-            results[i] = None  # its store is written again
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(os.path.join(folder.path, job[-1][1]))
+            results[i] = None  # its store is written again (and its pieces' stores, if cut)
+            name = job[-1][1]
+            for stale in [name] + [f for f in os.listdir(folder.path) if f.startswith(f"{name}-")]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(folder.path, stale))
             results[i] = parse_file(job[:5] + (latest,) + job[6:])
     tables: list[pd.DataFrame] = []
     sources: list[SourceReport] = []
@@ -107,8 +114,49 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
                                     warning_count=facts["warning_count"]))
         notes.extend(n for n in facts["notes"] if n not in notes)
     table = None
-    results.clear()  # the files' tables are held by `tables` only, freed once concatenated
-    events = schema.concat(tables)
-    tables.clear()
-    events = events.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
+    results.clear()  # the files' tables are held by `tables` only, let go column by column
+    events = in_time_order(tables)
     return ReadResult(input=label, events=events, sources=sources, skipped=skipped, notes=notes)
+
+
+def in_time_order(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The files' tables as one, in time order (stable; rows without a time last), as
+    ``schema.concat(tables).sort_values("ts", kind="stable", na_position="last")`` gives it with
+    a new index, but holding one copy of the table at a time: the order is worked out from the
+    time columns alone, then each column is gathered in that order and the files' copies of it
+    let go. `tables` is emptied."""
+    names = list(tables[0].columns) if tables else []
+    if not tables or any(list(t.columns) != names or t["ts"].dtype != TS for t in tables):
+        events = schema.concat(tables)
+        tables.clear()
+        return events.sort_values("ts", kind="stable", na_position="last").reset_index(drop=True)
+    stamps = np.concatenate([t["ts"].array.asi8 for t in tables])  # NaT is the least int64
+    order = np.argsort(stamps, kind="stable")
+    untimed = int(np.count_nonzero(stamps == np.iinfo(np.int64).min))
+    order = np.concatenate([order[untimed:], order[:untimed]])
+    del stamps
+    events = pd.DataFrame(index=pd.RangeIndex(len(order)))
+    for name in names:
+        parts = [t.pop(name) for t in tables]
+        if name in schema.FEW_VALUED and all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+            events[name] = _categories_joined(parts, order)
+        else:
+            column = pd.concat(parts, ignore_index=True).take(order)
+            column.index = events.index  # a Series keeps its type (an array of text would be `str`)
+            events[name] = column
+        del parts
+    tables.clear()
+    return events
+
+
+def _categories_joined(parts: list[pd.Series], order: np.ndarray) -> pd.Categorical:
+    """Categorical parts as one, their categories joined in order of first appearance (as
+    ``schema.concat`` joins them), rows taken in `order`."""
+    union = pd.Index(list(dict.fromkeys(str(v) for p in parts for v in p.cat.categories)), dtype=object)
+    codes = []
+    for p in parts:
+        recode = union.get_indexer(p.cat.categories.astype(str))
+        c = p.cat.codes.to_numpy()
+        codes.append(np.where(c >= 0, recode[c], -1) if len(recode) else c)
+    return pd.Categorical.from_codes(np.concatenate(codes).take(order),
+                                     dtype=pd.CategoricalDtype(union, ordered=False))
