@@ -74,6 +74,9 @@ MS_COOKIE = stun.MS_COOKIE_ATTR
 IP_PROTO_NAMES = {1: "ICMP", 2: "IGMP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
 _udp_ports = struct.Struct("!HHH")
 _tcp_head = struct.Struct("!HHIIH")
+# Ethernet type; IPv4 version and header length, total length, flags and fragment offset, protocol,
+# addresses; the transport's ports
+_ethernet_ipv4 = struct.Struct("!12xHBxHxxHxB2x4s4sHH")
 _u16 = struct.Struct("!H")
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
 
@@ -197,17 +200,31 @@ class Decoder(Streams):
         self.channels.clear()
 
     # -- UDP -----------------------------------------------------------------------------------
-    def udp(self, frame: int, ts, l: link.L4, data: bytes, p: int, end: int, sport: int, dport: int) -> None:
-        src = link.addr(l.src, sport)
-        dst = link.addr(l.dst, dport)
+    def datagram(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, l4: int, end: int) -> None:
+        """A whole UDP datagram whose header is at ``l4``, its IP payload ending at ``end``."""
+        p = l4 + 8
+        if p >= end:
+            return
+        sport, dport, ulen = _udp_ports.unpack_from(data, l4)
+        if ulen >= 8 and l4 + ulen < end:
+            end = l4 + ulen
+        b0 = data[p]
+        if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
+                or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
+            self.udp(frame, ts, src_ip, dst_ip, data, p, end, sport, dport)
+
+    def udp(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, p: int, end: int, sport: int,
+            dport: int) -> None:
+        src = link.addr(src_ip, sport)
+        dst = link.addr(dst_ip, dport)
         if self.udp_stun(frame, ts, data, p, end, src, dst):
             if len(self.turn_udp) >= MAX_TURN_FLOWS:
                 self.turn_udp.clear()
-            self.turn_udp.add((l.src, sport, l.dst, dport))
-            self.turn_udp.add((l.dst, dport, l.src, sport))
+            self.turn_udp.add((src_ip, sport, dst_ip, dport))
+            self.turn_udp.add((dst_ip, dport, src_ip, sport))
             return
         b0 = data[p]
-        if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (l.src, sport, l.dst, dport) in self.turn_udp:
+        if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (src_ip, sport, dst_ip, dport) in self.turn_udp:
             cd = stun.channel_data_len(data, p, end)
             if cd:
                 self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
@@ -233,18 +250,21 @@ class Decoder(Streams):
 
     # -- TCP -----------------------------------------------------------------------------------
     def tcp(self, frame: int, ts, l: link.L4, data: bytes) -> None:
-        l4 = l.l4
-        if l4 + 20 > l.end:
+        self.segment(frame, ts, l.src, l.dst, data, l.l4, l.end)
+
+    def segment(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, l4: int, end: int) -> None:
+        """A TCP segment whose header is at ``l4``, its IP payload ending at ``end``."""
+        if l4 + 20 > end:
             self.skip(frame, "TCP header cut short")
             return
         sport, dport, seq, _ack, off_flags = _tcp_head.unpack_from(data, l4)
         doff = (off_flags >> 12) * 4
         flags = off_flags & 0x3F
-        if doff < 20 or l4 + doff > l.end:
+        if doff < 20 or l4 + doff > end:
             self.skip(frame, "TCP header cut short")
             return
-        payload = data[l4 + doff : l.end]
-        found = self.connection(l, sport, dport, flags, payload)
+        payload = data[l4 + doff : end]
+        found = self.connection(src_ip, dst_ip, sport, dport, flags, payload)
         if found is None:
             return
         conn, idx = found
@@ -270,19 +290,20 @@ class Decoder(Streams):
         elif conn.halves[0].fin and conn.halves[1].fin:
             self.drop(conn)
 
-    def connection(self, l: link.L4, sport: int, dport: int, flags: int, payload: bytes) -> tuple[Conn, int] | None:
+    def connection(self, src_ip: bytes, dst_ip: bytes, sport: int, dport: int, flags: int,
+                   payload: bytes) -> tuple[Conn, int] | None:
         """The connection a segment belongs to and its direction; a new one only for a SYN or a
         payload that may hold STUN or SIP."""
-        key = (l.src, sport, l.dst, dport)
+        key = (src_ip, sport, dst_ip, dport)
         conn = self.conns.get(key)
         if conn is not None:
             return conn, 0
-        conn = self.conns.get((l.dst, dport, l.src, sport))
+        conn = self.conns.get((dst_ip, dport, src_ip, sport))
         if conn is not None:
             return conn, 1
         if flags & RST or not (flags & SYN or (payload and sipwire.evidence(payload))):
             return None
-        conn = self.conns[key] = Conn(key, link.addr(l.src, sport), link.addr(l.dst, dport))
+        conn = self.conns[key] = Conn(key, link.addr(src_ip, sport), link.addr(dst_ip, dport))
         return conn, 0
 
     def tcp_payload(self, conn: Conn, idx: int, seq: int, payload: bytes, frame: int, ts) -> None:
@@ -452,22 +473,34 @@ class Decoder(Streams):
         """Hand a (whole, unfragmented) IP packet's TCP segment or UDP datagram on."""
         proto = l.proto
         if proto == 17:
-            p = l.l4 + 8
-            end = l.end
-            if p >= end:
-                return
-            sport, dport, ulen = _udp_ports.unpack_from(data, l.l4)
-            if ulen >= 8 and l.l4 + ulen < end:
-                end = l.l4 + ulen
-            b0 = data[p]
-            if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
-                    or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
-                self.udp(frame, ts, l, data, p, end, sport, dport)
+            self.datagram(frame, ts, l.src, l.dst, data, l.l4, l.end)
         elif proto == 6:
-            self.tcp(frame, ts, l, data)
+            self.segment(frame, ts, l.src, l.dst, data, l.l4, l.end)
         else:
             self.skip(frame, f"IP protocol {proto}" + (f" ({IP_PROTO_NAMES[proto]})" if proto in IP_PROTO_NAMES else "")
                       + " is not read")
+
+    def ipv4(self, frame: int, ts, data: bytes) -> bool:
+        """The common Ethernet frame, read with one unpack: IPv4 without options and not a fragment,
+        carrying TCP, or UDP not to a tunnel port. False: not such a frame, :meth:`packet` reads it."""
+        n = len(data)
+        if n < 42:
+            return False
+        ethertype, version, total, flags, proto, src, dst, sport, dport = _ethernet_ipv4.unpack_from(data)
+        if ethertype != 0x0800 or version != 0x45 or flags & 0xBFFF:  # flags: Don't Fragment only
+            return False
+        end = min(n, 14 + total) if total >= 20 else n  # TSO captures show total 0
+        if proto == 6:
+            self.segment(frame, ts, src, dst, data, 34, end)
+            return True
+        if proto != 17:
+            return False
+        if n > 42 and 0x80 <= data[42] < 0xFF:  # RTP/RTCP (see rtp_only)
+            return True
+        if end >= 42 and (dport in link.UDP_TUNNEL_PORTS or sport == link.GTP_U_PORT):
+            return False
+        self.datagram(frame, ts, src, dst, data, 34, end)
+        return True
 
     def packet(self, frame: int, ts, linktype: int, data: bytes, defrag: link.Defragmenter) -> None:
         l = self.ip(frame, linktype, data)
@@ -479,7 +512,7 @@ class Decoder(Streams):
                 return
             l, data, first_frame = whole  # events point at the first fragment's frame
             if l.proto == 17 and l.end > 8:
-                self.udp(first_frame, ts, l, data, 8, l.end, *_udp_ports.unpack_from(data, 0)[:2])
+                self.udp(first_frame, ts, l.src, l.dst, data, 8, l.end, *_udp_ports.unpack_from(data, 0)[:2])
             return
         self.transport(frame, ts, l, data)
 
@@ -504,11 +537,8 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn, count: Co
     defrag = link.Defragmenter()
     out = dec.out
     for frame, ts, linktype, data in records:
-        if linktype == 1 and data[12:14] == b"\x08\x00" and rtp_only(data, 14):
-            if frame & PURGE_MASK == 0:
-                dec.purge(ts)
-            continue
-        dec.packet(frame, ts, linktype, data, defrag)
+        if linktype != 1 or not dec.ipv4(frame, ts, data):
+            dec.packet(frame, ts, linktype, data, defrag)
         if out:
             yield from out
             out.clear()
