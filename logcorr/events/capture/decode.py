@@ -47,6 +47,7 @@ evidence.
 """
 from __future__ import annotations
 
+import datetime as dt
 import struct
 from typing import Callable, Iterable, Iterator
 
@@ -79,13 +80,14 @@ _tcp_head = struct.Struct("!HHIIH")
 _ethernet_ipv4 = struct.Struct("!12xHBxHxxHxB2x4s4sHH")
 _u16 = struct.Struct("!H")
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
+UTC = dt.timezone.utc
 
 
 def timestamp(ts_ns: int | None):
     """A UTC timestamp, or ``None`` (NaT) when the capture gives none or an impossible one."""
     if ts_ns is None or not 0 <= ts_ns <= MAX_TS_NS:
         return None
-    return pd.Timestamp(ts_ns, unit="ns", tz="UTC")
+    return pd.Timestamp(ts_ns, tz=UTC)
 
 
 class Conn:
@@ -148,14 +150,16 @@ class Decoder(Streams):
         msg = stun.decode(raw, classic=classic)
         if msg is None:
             return None
-        ev = self.base_event(frame, ts, "stun", msg.name, src, dst, transport)
-        ev.update(
-            txn_id=msg.txn_id, error_code=msg.error_code, mapped=msg.mapped, relayed=msg.relayed,
-            peer=msg.peer, connection_id=msg.connection_id, username=msg.username, realm=msg.realm,
-            lifetime=msg.lifetime, summary=stun.summary(msg) + note, raw=raw.hex(),
-            reason=(msg.reason or stun.ERROR_REASONS.get(msg.error_code, "")) if msg.error_code else "",
-        )
-        self.out.append(ev)
+        name = msg.name
+        error = msg.error_code
+        self.out.append({  # the keys of base_event, then the message's
+            "ts": timestamp(ts), "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
+            "proto": "stun", "event": name, "direction": "", "src": src, "dst": dst, "transport": transport,
+            "txn_id": msg.txn_id, "error_code": error, "mapped": msg.mapped, "relayed": msg.relayed,
+            "peer": msg.peer, "connection_id": msg.connection_id, "username": msg.username, "realm": msg.realm,
+            "lifetime": msg.lifetime, "summary": stun.summary(msg, name) + note, "raw": raw.hex(),
+            "reason": (msg.reason or stun.ERROR_REASONS.get(error, "")) if error else "",
+        })
         if msg.fingerprint_ok is False:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: FINGERPRINT does not match")
         for problem in msg.problems:

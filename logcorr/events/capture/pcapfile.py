@@ -108,11 +108,11 @@ class _Chunks:
 
 
 def _media_test(endian: str) -> tuple[struct.Struct, int, tuple[int, int]]:
-    """The one unpack that reads a record header and the bytes the media test looks at: Ethernet
+    """The one unpack that reads a record's length and the bytes the media test looks at: Ethernet
     type, IPv4 version and header length, flags and fragment offset, protocol, and the first UDP
     payload byte of an IPv4 header without options. Also the Ethernet type IPv4 and the flags of
     a packet that is not a fragment (nothing, or Don't Fragment), read as that unpack reads them."""
-    head = struct.Struct(endian + "IIII12xHB5xHxB18xB")
+    head = struct.Struct(endian + "8xI16xHB5xHxB18xB")
     ipv4, = struct.unpack(endian + "H", b"\x08\x00")
     whole = tuple(struct.unpack(endian + "H", v)[0] for v in (b"\x00\x00", b"\x40\x00"))
     return head, ipv4, whole  # type: ignore[return-value]
@@ -127,6 +127,7 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = No
     mask = media_mask if media_mask is not None and linktype == 1 else 0
     media, ipv4, whole = _media_test(endian)
     unpack, size = media.unpack_from, media.size
+    stamp = struct.Struct(endian + "II").unpack_from
     read = stream.read
     buf = b""
     p = n = frame = 0
@@ -138,7 +139,7 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = No
             if not chunk:
                 break
             continue
-        sec, frac, incl, _orig, ethertype, version, flags, proto, first = unpack(buf, p)
+        incl, ethertype, version, flags, proto, first = unpack(buf, p)
         if incl > limit:
             warn(frame + 1, f"record length {incl} exceeds the limit {limit}: file damaged, reading stops")
             return
@@ -157,6 +158,7 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = No
                 and incl > 42 and frame & mask:
             p = end
             continue
+        sec, frac = stamp(buf, p)
         yield frame, sec * 1_000_000_000 + frac * mult, linktype, buf[p + 16 : end]
         p = end
     yield from _pcap_tail(buf, frame, endian, mult, linktype, limit, warn)
