@@ -400,7 +400,12 @@ _SHOWN_MS = (
 
 
 def _shown(msg: StunMessage, table: tuple) -> list[str]:
-    return [fmt.format(getattr(msg, name)) for name, fmt in table if getattr(msg, name) not in (None, "")]
+    out = []
+    for name, fmt in table:
+        value = getattr(msg, name)
+        if value is not None and value != "":
+            out.append(fmt.format(value))
+    return out
 
 
 def _flags(msg: StunMessage) -> list[str]:
