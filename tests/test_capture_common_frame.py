@@ -86,3 +86,17 @@ def test_edge_frames_read_as_the_general_path(monkeypatch) -> None:
     monkeypatch.setattr(Decoder, "ipv4", lambda self, frame, ts, data: False)
     assert fast == run(recs)
     assert fast[0] and fast[2]  # events, and counted frames
+
+
+@pytest.mark.parametrize("values", [
+    [1_700_000_000_123_456_789, None, -1, 0, 1, (1 << 63) - 1, 1 << 63, 1_700_000_000_000_000_001],
+    [None, -5],
+    [],
+])
+def test_times_made_together_are_the_one_by_one_timestamps(values: list) -> None:
+    from logcorr.events.capture.decode import stamped, timestamp
+
+    made = stamped([{"ts": v, "pos": i} for i, v in enumerate(values)])
+    one_by_one = [timestamp(v) for v in values]
+    assert [repr(e["ts"]) for e in made] == [repr(t) for t in one_by_one]
+    assert [e["ts"] for e in made] == one_by_one and [e["pos"] for e in made] == list(range(len(values)))

@@ -52,6 +52,7 @@ import datetime as dt
 import struct
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from logcorr.events.capture import link, sipwire, stun
@@ -82,6 +83,7 @@ _ethernet_ipv4 = struct.Struct("!12xHBxHxxHxB2x4s4sHH")
 _u16 = struct.Struct("!H")
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
 UTC = dt.timezone.utc
+STAMP_BATCH = 256  # events whose times are made timestamps together
 
 
 def timestamp(ts_ns: int | None):
@@ -89,6 +91,22 @@ def timestamp(ts_ns: int | None):
     if ts_ns is None or not 0 <= ts_ns <= MAX_TS_NS:
         return None
     return pd.Timestamp(ts_ns, tz=UTC)
+
+
+def stamped(events: list[dict]) -> list[dict]:
+    """The events with their ``ts`` (ns since the epoch, or ``None``) made what :func:`timestamp`
+    makes of it, all in one go: a DatetimeIndex boxes its values for a third of what building
+    each Timestamp on its own costs."""
+    ns = [ev["ts"] for ev in events]
+    valid = [t for t in ns if t is not None and 0 <= t <= MAX_TS_NS]
+    if not valid:
+        for ev in events:
+            ev["ts"] = None
+        return events
+    boxed = iter(pd.DatetimeIndex(np.array(valid, dtype=np.int64).view("M8[ns]"), tz=UTC))
+    for ev, t in zip(events, ns):
+        ev["ts"] = next(boxed) if t is not None and 0 <= t <= MAX_TS_NS else None
+    return events
 
 
 class Conn:
@@ -110,7 +128,8 @@ class Conn:
 
 
 class Decoder(Streams):
-    """State across frames; :meth:`packet` appends finished events to :attr:`out`."""
+    """State across frames; :meth:`packet` appends finished events to :attr:`out`, their ``ts``
+    still the capture's nanoseconds (:func:`stamped` makes them timestamps)."""
 
     def __init__(self, host: str, file: str, warn: Warn, count: Count | None = None) -> None:
         self.host = host
@@ -142,7 +161,7 @@ class Decoder(Streams):
     # -- events --------------------------------------------------------------------------------
     def base_event(self, frame: int, ts: int | None, proto: str, event: str, src: str, dst: str, transport: str) -> dict:
         return {
-            "ts": timestamp(ts), "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
+            "ts": ts, "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
             "proto": proto, "event": event, "direction": "", "src": src, "dst": dst, "transport": transport,
         }
 
@@ -154,7 +173,7 @@ class Decoder(Streams):
         name = msg.name
         error = msg.error_code
         self.out.append({  # the keys of base_event, then the message's
-            "ts": timestamp(ts), "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
+            "ts": ts, "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
             "proto": "stun", "event": name, "direction": "", "src": src, "dst": dst, "transport": transport,
             "txn_id": msg.txn_id, "error_code": error, "mapped": msg.mapped, "relayed": msg.relayed,
             "peer": msg.peer, "connection_id": msg.connection_id, "username": msg.username, "realm": msg.realm,
@@ -545,11 +564,11 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn, count: Co
     for frame, ts, linktype, data in records:
         if linktype != 1 or not dec.ipv4(frame, ts, data):
             dec.packet(frame, ts, linktype, data, defrag)
-        if out:
-            yield from out
+        if len(out) >= STAMP_BATCH:
+            yield from stamped(out)
             out.clear()
         if frame & PURGE_MASK == 0:
             dec.purge(ts)
     dec.finish()
-    yield from out
+    yield from stamped(out)
     out.clear()
