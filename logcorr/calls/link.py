@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..model import Call
 from .hosts import ip_of
+from .rows import records
 
 Key = tuple[str, int]  # (file, pos) of an event
 WINDOW = pd.Timedelta(seconds=30)  # an allocation is made this soon after the share INVITE
@@ -50,11 +51,6 @@ def event_calls(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         for key, call_id in part.items():
             links.setdefault(key, call_id)
     return links
-
-
-def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict]:
-    frame = frame[list(columns)]
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -82,7 +78,7 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
     relay_call = _relay_owners(calls)
     if not relay_call:
         return {}
-    rows = _rows(events[events["proto"].isin(("stun", "tcp"))], STUN_COLUMNS)
+    rows = records(events[events["proto"].isin(("stun", "tcp"))], STUN_COLUMNS)
     allocations = _allocations(rows, relay_call)
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
@@ -161,7 +157,7 @@ def call_number_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]
     invites = _Invites(events, known)
     links: dict[Key, str] = {}
     current: dict[tuple[str, int], str] = {}  # (host, N) -> Call-ID, as the log goes
-    for r in _rows(numbered.sort_values("ts_aligned", kind="stable"), LOG_COLUMNS):
+    for r in records(numbered.sort_values("ts_aligned", kind="stable"), LOG_COLUMNS):
         number = (r["host"], r["call_number"])
         if r["event"] in ("call-incoming", "call-outgoing"):
             current.pop(number, None)  # a new call under this number
@@ -182,7 +178,7 @@ class _Invites:
         inv = inv.sort_values("ts_aligned", kind="stable").drop_duplicates(["source", "host", "call_id"])
         self.by_cms: dict[tuple[str, str], list[dict]] = {}  # (host, direction) -> CMS's, in time order
         self.by_uri: dict[str, list[dict]] = {}  # Request-URI -> other sources', in time order
-        for r in _rows(inv, INVITE_COLUMNS):
+        for r in records(inv, INVITE_COLUMNS):
             if r["source"] == "cms":
                 self.by_cms.setdefault((r["host"], r["direction"]), []).append(r)
             else:
@@ -241,7 +237,7 @@ def connect_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         return {}
     ips = _call_ips(events, {c.call_id for c in shares})
     links: dict[Key, str] = {}
-    for r in _rows(connects, CONNECT_COLUMNS):
+    for r in records(connects, CONNECT_COLUMNS):
         ip = ip_of(r["src"])
         near = [(abs(r["ts_aligned"] - t0), c.call_id) for c in shares
                 if ip in ips.get(c.call_id, ()) and (t0 := _share_start(c)) is not None
@@ -255,7 +251,7 @@ def _call_ips(events: pd.DataFrame, call_ids: set[str]) -> dict[str, set[str]]:
     """Call-ID -> the addresses its SIP messages went between (CMS is one of them)."""
     sip_rows = events[(events["proto"] == "sip") & events["call_id"].isin(call_ids)]
     out: dict[str, set[str]] = {}
-    for r in _rows(sip_rows.drop_duplicates(list(SIP_COLUMNS)), SIP_COLUMNS):
+    for r in records(sip_rows.drop_duplicates(list(SIP_COLUMNS)), SIP_COLUMNS):
         out.setdefault(r["call_id"], set()).update(ip for ip in (ip_of(r["src"]), ip_of(r["dst"])) if ip)
     return out
 
