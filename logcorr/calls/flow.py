@@ -54,6 +54,7 @@ class _Wire:
         self.by_txn: dict[str, list[Row]] = {}
         self.by_cid: dict[int, list[Row]] = {}
         self.allocate_targets: dict[str, set[str]] = {}  # client IP -> the IPs it sent Allocates to
+        self.relayed: set[str] = set()  # the relayed addresses of Allocate Success Responses
         for r in rows:
             self.by_event.setdefault(r["event"], []).append(r)
             self.by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
@@ -62,6 +63,8 @@ class _Wire:
                 self.by_cid.setdefault(r["connection_id"], []).append(r)
             if r["event"] == "Allocate Request":
                 self.allocate_targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
+            elif r["event"] == "Allocate Success Response":
+                self.relayed.add(r["relayed"])
 
     def event(self, name: str) -> list[Row]:
         return self.by_event.get(name, [])
@@ -175,7 +178,7 @@ def _allocations(g: list[Row], stun: _Wire) -> list[str]:
         offered |= _relay_addresses(r["relay_candidates"])
     if not offered:
         return []
-    return sorted({r["relayed"] for r in stun.event("Allocate Success Response") if r["relayed"] in offered})
+    return sorted(offered & stun.relayed)
 
 
 def _ev(rows: list[Row]) -> list[Evidence]:

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 REFS = ("raw_store", "raw_at", "raw_len")
+GAP = 16 * 1024  # records at most this far apart are read in one go (the bytes between them too)
+RUN = 4 * 1024 * 1024  # the most read in one go
 BATCH = 4096  # rows fetched at a time by `batches`
 
 _FOLDERS: "weakref.WeakValueDictionary[str, Folder]" = weakref.WeakValueDictionary()
@@ -84,13 +86,21 @@ class Store:
     def read(self, spans: Sequence[tuple[int, int]]) -> list[str]:
         """The texts at (offset, length) spans, in the order given; read in offset order."""
         out: list[str] = [""] * len(spans)
-        order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+        order = [i for i in sorted(range(len(spans)), key=lambda i: spans[i][0]) if spans[i][1]]
         with open(self.path, "rb") as fh:
-            for i in order:
-                at, n = spans[i]
-                if n:
-                    fh.seek(at)
-                    out[i] = fh.read(n).decode("utf-8", "surrogatepass")
+            start = 0
+            while start < len(order):  # a run of records close together is one read
+                first = spans[order[start]][0]
+                end, stop = first + spans[order[start]][1], start + 1
+                while stop < len(order) and spans[order[stop]][0] - end <= GAP and end - first < RUN:
+                    end = max(end, spans[order[stop]][0] + spans[order[stop]][1])
+                    stop += 1
+                fh.seek(first)
+                block = fh.read(end - first)
+                for i in order[start:stop]:
+                    at, n = spans[i]
+                    out[i] = block[at - first:at - first + n].decode("utf-8", "surrogatepass")
+                start = stop
         return out
 
     def __reduce__(self):
