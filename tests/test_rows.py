@@ -26,3 +26,12 @@ def test_values_and_missing_as_pandas_gives_them():
 def test_sorted_stably_by_a_column():
     got = records(_frame(), ("ts", "event"), by="ts")
     assert [r["event"] for r in got] == ["ACK", "BYE", "INVITE", None]  # ties keep their order; no time last
+
+
+def test_a_column_empty_in_every_row_is_left_out_and_reads_as_its_empty_value():
+    frame = _frame().assign(txn_id="", lifetime=pd.array([None] * 4, dtype="Int64"))
+    got = records(frame, ("event", "txn_id", "lifetime", "src"), rows=pd.Series([True, True, False, True]))
+    assert [r["event"] for r in got] == ["INVITE", "ACK", "BYE"]
+    assert all(set(r) == {"event", "src"} for r in got)  # fewer keys: a smaller dict
+    assert [r["txn_id"] for r in got] == ["", "", ""] and [r["lifetime"] for r in got] == [None] * 3
+    assert got[1]["src"] == ""  # a value that is empty in some rows only stays in the row

@@ -32,7 +32,7 @@ MAX_EVIDENCE = 3
 
 
 # what the stage reads of the table
-COLUMNS = ("ts_aligned", "source", "host", "file", "pos", "proto", "event", "direction", "src", "dst",
+COLUMNS = ("ts_aligned", "source", "file", "pos", "event", "direction", "src", "dst",
            "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
            "ms_diagnostics", "ice_ufrag", "candidates", "conversation_id", "txn_id", "error_code",
            "relayed", "peer", "connection_id", "username", "lifetime", "summary")
@@ -40,8 +40,8 @@ Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pan
 
 
 def _records(events: pd.DataFrame, rows: pd.Series) -> list[Row]:
-    """The `rows` of the table in time order (stable), only the columns read here copied."""
-    return records(events.loc[rows, list(COLUMNS)], COLUMNS, by="ts_aligned")
+    """The `rows` of the table in time order (stable)."""
+    return records(events, COLUMNS, rows, by="ts_aligned")
 
 
 class _Wire:
