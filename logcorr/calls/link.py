@@ -90,8 +90,11 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         call_id = relay_leg.get(r["src"]) or relay_leg.get(r["dst"])
         if call_id:
             links.setdefault((r["file"], r["pos"]), call_id)
+    by_hosts: dict[tuple[str, str], list[_Allocation]] = {}  # (client IP, server IP) -> allocations
+    for a in allocations.values():
+        by_hosts.setdefault((ip_of(a.client), ip_of(a.server)), []).append(a)
     for bind in (r for r in rows if r["event"] == "ConnectionBind Request"):
-        call_id = cid_call.get(bind["connection_id"]) or _bind_by_client(bind, allocations.values())
+        call_id = cid_call.get(bind["connection_id"]) or _bind_by_client(bind, by_hosts)
         if call_id:
             for r in by_pair.get(_pair(bind["src"], bind["dst"]), []):  # the data connection, responses included
                 links.setdefault((r["file"], r["pos"]), call_id)
@@ -132,12 +135,10 @@ def _relay_owners(calls: list[Call]) -> dict[str, list[Call]]:
     return owners
 
 
-def _bind_by_client(bind: dict, allocations) -> str:
+def _bind_by_client(bind: dict, by_hosts: dict[tuple[str, str], list[_Allocation]]) -> str:
     """A bind whose CONNECTION-ID no ConnectionAttempt gave: the allocation of the same client
     address (the bind comes on a new connection from the same host) alive at the bind's time."""
-    ip = ip_of(bind["src"])
-    mine = [a for a in allocations if ip_of(a.client) == ip and ip_of(a.server) == ip_of(bind["dst"])
-            and a.alive(bind["ts_aligned"])]
+    mine = [a for a in by_hosts.get((ip_of(bind["src"]), ip_of(bind["dst"])), []) if a.alive(bind["ts_aligned"])]
     if not mine:
         return ""
     return min(mine, key=lambda a: abs(bind["ts_aligned"] - a.start)).call_id
