@@ -266,7 +266,8 @@ class _Reader(LineReader):
                                        year=self.ctx.year, mtime=self.ctx.mtime))
         done = -1
         for m in CONNECTION_OPEN.finditer(data, 0, end):
-            start = max(data.rfind(b"\n", 0, m.start()), data.rfind(b"\r", 0, m.start())) + 1
+            newline = data.rfind(b"\n", 0, m.start())  # a lone CR after it ends a line too
+            start = max(newline, data.rfind(b"\r", newline + 1, m.start())) + 1
             if start <= done:
                 continue
             done = stop = m.end() + len(LINE_REST.match(data[m.end():m.end() + 65536]).group())
