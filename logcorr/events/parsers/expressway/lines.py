@@ -1,0 +1,115 @@
+"""Lines into records: where a record starts (an ISO or BSD stamp and host, optionally after a
+"Find All" ``Line N:`` or a syslog priority), the stamp's time, the program tag, and physical lines
+that a web copy joined cut apart again."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from logcorr.events.parsers.base import MONTHS, ParseContext, local_date, syslog_year, utc
+
+# 2017-03-02T08:10:46.240+01:00 vcse tvcs: UTCTime="..."   (optional "Line 190: " and "<166>1 ")
+RECORD_START = re.compile(
+    r"^(?:Line \d+:\s*)?(?:<\d{1,3}>(?:1 )?)?"
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?(Z|[+-]\d\d:?\d\d)?"
+    r"[ \t]+(\S+)[ \t]+(.*)$"
+)
+# Nov 18 19:55:58 expe01 tvcs: UTCTime="..."   (a remote syslog server's BSD stamp, local time)
+BSD_START = re.compile(
+    r"^(?:<\d{1,3}>)?(" + "|".join(MONTHS) + r") {1,2}(\d{1,2}) "
+    r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?[ \t]+(\S+)[ \t]+(.*)$"
+)
+# The same stamp inside a physical line, where a web copy joined two records.
+EMBEDDED_START = re.compile(
+    r" (?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d) \S+ "
+    r"(?:[A-Za-z][\w.-]*(?:\[\d+\])?: |UTCTime=|Event=))"
+)
+# tvcs:   httpd[15060]:   (a program tag; a second one may follow: "tvcs: tvcs:", "httpd[1]: web:")
+PROGRAM_TAG = re.compile(r"^([A-Za-z][\w.-]*)(?:\[\d+\])?:(?:[ \t]+|$)")
+
+
+def _ms(frac: str | None) -> int:
+    return int((frac or "0")[:6].ljust(6, "0"))
+
+
+def _offset(text: str | None, ctx: ParseContext) -> dt.tzinfo:
+    if not text:
+        return ctx.tz
+    if text == "Z":
+        return dt.timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def utc_time(value: str) -> dt.datetime | None:
+    """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime; None when
+    it is not a time the event table can hold."""
+    v = value.strip()
+    try:
+        base = dt.datetime(int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]),
+                           int(v[17:19]), tzinfo=dt.timezone.utc)
+    except (ValueError, IndexError):
+        return None
+    if len(v) > 20 and v[19] in ",.":
+        frac = v[20:26]
+        if frac.isascii() and frac.isdigit():
+            base = base.replace(microsecond=_ms(frac))
+    return utc(base)
+
+
+class _Record:
+    __slots__ = ("pos", "ts", "host", "program", "body", "more", "zone_assumed")
+
+    def __init__(self, pos, ts, host, program, body):
+        self.pos, self.ts, self.host, self.program, self.body = pos, ts, host, program, body
+        self.more: list[str] = []
+
+
+
+def cut_here(line: bytes) -> bool:
+    """A line that starts a record (an ISO stamp, host and body)."""
+    return RECORD_START.match(line.decode("utf-8", "replace")) is not None
+
+
+def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
+    if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
+        mon, d, hh, mi, ss, frac, host, rest = m.groups()
+        year = ctx.year or (syslog_year(MONTHS[mon], int(d), local_date(ctx.mtime, ctx.tz)) if ctx.mtime else None)
+        y, mo, off = str(year or 1), str(MONTHS[mon]), None
+    else:
+        y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
+    try:
+        ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
+                             tzinfo=_offset(off, ctx)))
+    except ValueError:
+        ts = None
+    program = ""
+    body = rest
+    while True:
+        t = PROGRAM_TAG.match(body)
+        if not t:
+            break
+        program = program or t.group(1)
+        body = body[t.end():]
+    record = _Record(lineno, ts, host, program, body)
+    record.zone_assumed = not off
+    cut = body.find(" SIPMSG:")
+    if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
+        record.body = body[:cut]
+        record.more.append(body[cut:])
+    return record
+
+
+def _cut(line: str) -> list[str]:
+    """One physical line as records: web copies joined several records with one space."""
+    if line.startswith(" ") or len(line) < 60:
+        return [line]
+    m = RECORD_START.match(line)
+    cuts = [c.start() for c in EMBEDDED_START.finditer(line, m.start(10) if m else 1)]
+    if not cuts:
+        return [line]
+    bounds = [0, *cuts, len(line)]
+    return [line[a:b].strip(" ") if i else line[a:b] for i, (a, b) in
+            enumerate(zip(bounds, bounds[1:]))]
+

@@ -1,0 +1,72 @@
+"""The SIP message of a record: the SIPMSG block of a DEBUG record (with or without its `` |``
+marks), or the fields of an INFO record's ``Detail`` summary."""
+from __future__ import annotations
+
+import re
+
+from logcorr.events import sip
+
+# Detail="Receive Request Method=INVITE, CSeq=100, Request-URI=..., Call-ID=..., ..."
+DETAIL_FIELD = re.compile(r"(?:^|[,\s])\s*([A-Za-z][A-Za-z-]*)=([^,]*)")
+
+
+def sipmsg_text(lines: list[str]) -> str | None:
+    """The SIP message of a SIPMSG block: from the line after ` |`, one leading space removed from
+    each line, the lone-space line as the blank line, up to the closing ` |`."""
+    for i, line in enumerate(lines):
+        if line.strip().startswith("SIPMSG:"):
+            break
+    else:
+        return None
+    rest = lines[i].strip()[len("SIPMSG:"):].strip()  # a web copy may join the start line on
+    if rest.startswith("|"):
+        first, body = rest[1:], lines[i + 1:]
+    elif i + 1 < len(lines) and lines[i + 1].lstrip().startswith("|"):
+        first, body = lines[i + 1].lstrip()[1:], lines[i + 2:]
+    else:
+        found = _unmarked_start(rest, lines[i + 1:])
+        if found is None:
+            return None
+        first, body = found
+    out = [first]
+    for line in body:
+        if line.strip() == "|":
+            break
+        out.append(line[1:] if line.startswith(" ") else line)
+    while out and not out[-1].strip():
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def _unmarked_start(rest: str, lines: list[str]) -> tuple[str, list[str]] | None:
+    """(start line, lines after it) of a SIPMSG block copied without its ` |` marks: the start
+    line is on the SIPMSG line itself or the first line that is not blank."""
+    if rest:
+        return (rest, lines) if sip.looks_like_sip(rest) else None
+    for j, line in enumerate(lines):
+        if line.strip():
+            start = line.strip()
+            return (start, lines[j + 1:]) if sip.looks_like_sip(start) else None
+    return None
+
+
+def detail_fields(detail: str) -> dict[str, str]:
+    return {k: v.strip() for k, v in DETAIL_FIELD.findall(detail)}
+
+
+def info_fields(detail: str) -> dict | None:
+    """Event columns from the INFO summary: `Receive Request Method=INVITE, CSeq=100, ...` or
+    `Sending Response Code=408, Method=SERVICE, CSeq=4616, ...`."""
+    d = detail_fields(detail)
+    method = d.get("Method", "")  # a token, as sent
+    if not method:
+        return None
+    code = d.get("Code", "")
+    status = sip.decimal(code)
+    event = f"{status} {method}" if status is not None else method
+    target = d.get("Request-URI", "") or d.get("To", "")
+    summary = f"{method} {target}" if status is None else f"{status} ({method})"
+    return {"proto": "sip", "event": event, "call_id": d.get("Call-ID", ""),
+            "cseq": d.get("CSeq", ""), "method": method, "status": status, "summary": summary,
+            "raw": detail}
+
