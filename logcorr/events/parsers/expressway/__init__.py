@@ -52,7 +52,9 @@ warnings.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import BinaryIO, Iterator
 
+from logcorr.events.parsers.base import ParseContext
 from logcorr.events.parsers.text import TextParser
 from .lines import BSD_START, RECORD_START, cut_here
 from .messages import detail_fields, info_fields, sipmsg_text
@@ -89,6 +91,9 @@ class ExpresswayParser(TextParser):
     @staticmethod
     def new_tables():
         return OrderedDict(), {}
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        return _Reader(ctx).read(stream, self.what)
 
 
 PARSER = ExpresswayParser()

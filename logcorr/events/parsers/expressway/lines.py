@@ -19,6 +19,7 @@ BSD_START = re.compile(
     r"^(?:<\d{1,3}>)?(" + "|".join(MONTHS) + r") {1,2}(\d{1,2}) "
     r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?[ \t]+(\S+)[ \t]+(.*)$"
 )
+BSD_FIRST = frozenset("<" + "".join(m[0] for m in MONTHS))  # the first character BSD_START needs
 # The same stamp inside a physical line, where a web copy joined two records.
 EMBEDDED_START = re.compile(
     r" (?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d) \S+ "
@@ -44,27 +45,62 @@ def _offset(text: str | None, ctx: ParseContext) -> dt.tzinfo:
 
 def utc_time(value: str) -> dt.datetime | None:
     """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime; None when
-    it is not a time the event table can hold."""
+    it is not a time the event table can hold. The seconds of a stamp are worked out once."""
     v = value.strip()
-    try:
-        base = dt.datetime(int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]),
-                           int(v[17:19]), tzinfo=dt.timezone.utc)
-    except (ValueError, IndexError):
-        return None
-    if len(v) > 20 and v[19] in ",.":
+    base = _SECONDS.get(v[:19], _UNSEEN)
+    if base is _UNSEEN:
+        base = _second(v[:19])
+    if base is not None and len(v) > 20 and v[19] in ",.":
         frac = v[20:26]
         if frac.isascii() and frac.isdigit():
-            base = base.replace(microsecond=_ms(frac))
-    return utc(base)
+            return base.replace(microsecond=_ms(frac))
+    return base
+
+
+_UNSEEN = object()
+_SECONDS: dict[str, dt.datetime | None] = {}  # "YYYY-MM-DD HH:MM:SS" -> that second, UTC
+
+
+def _second(v: str) -> dt.datetime | None:
+    """The second a stamp's first 19 characters name; None when the event table cannot hold it
+    (a fraction never moves a stamp across the table's bounds, which are whole seconds)."""
+    try:
+        base = utc(dt.datetime(int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]),
+                               int(v[17:19]), tzinfo=dt.timezone.utc))
+    except (ValueError, IndexError):
+        base = None
+    if len(_SECONDS) >= 100_000:
+        _SECONDS.clear()
+    _SECONDS[v] = base
+    return base
 
 
 class _Record:
-    __slots__ = ("pos", "ts", "host", "program", "body", "more", "zone_assumed")
+    """One record: where it starts, its prefix stamp (worked out only when the record has no
+    usable `UTCTime`), host, program, the first line's body and the lines after it."""
 
-    def __init__(self, pos, ts, host, program, body):
-        self.pos, self.ts, self.host, self.program, self.body = pos, ts, host, program, body
+    __slots__ = ("pos", "stamp", "host", "program", "body", "more")
+
+    def __init__(self, pos, stamp, host, program, body):
+        self.pos, self.stamp, self.host, self.program, self.body = pos, stamp, host, program, body
         self.more: list[str] = []
 
+    @property
+    def zone_assumed(self) -> bool:
+        return not self.stamp[7]
+
+    def time(self, ctx: ParseContext) -> dt.datetime | None:
+        """The prefix stamp in UTC (its own offset, else `ctx.tz`; a BSD stamp's year from
+        `ctx`), None when it is no time."""
+        y, mo, d, hh, mi, ss, frac, off = self.stamp
+        if y is None:  # BSD: no year, no zone
+            year = ctx.year or (syslog_year(mo, int(d), local_date(ctx.mtime, ctx.tz)) if ctx.mtime else None)
+            y = str(year or 1)
+        try:
+            return utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
+                                   tzinfo=_offset(off, ctx)))
+        except ValueError:
+            return None
 
 
 def cut_here(line: bytes) -> bool:
@@ -72,18 +108,12 @@ def cut_here(line: bytes) -> bool:
     return RECORD_START.match(line.decode("utf-8", "replace")) is not None
 
 
-def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
+def _start(m: re.Match, lineno: int) -> _Record:
     if m.re is BSD_START:  # no year, no zone: UTCTime usually says it all
         mon, d, hh, mi, ss, frac, host, rest = m.groups()
-        year = ctx.year or (syslog_year(MONTHS[mon], int(d), local_date(ctx.mtime, ctx.tz)) if ctx.mtime else None)
-        y, mo, off = str(year or 1), str(MONTHS[mon]), None
+        stamp = (None, MONTHS[mon], d, hh, mi, ss, frac, None)
     else:
-        y, mo, d, hh, mi, ss, frac, off, host, rest = m.groups()
-    try:
-        ts = utc(dt.datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), _ms(frac),
-                             tzinfo=_offset(off, ctx)))
-    except ValueError:
-        ts = None
+        *stamp, host, rest = m.groups()
     program = ""
     body = rest
     while True:
@@ -92,24 +122,9 @@ def _start(m: re.Match, lineno: int, ctx: ParseContext) -> _Record:
             break
         program = program or t.group(1)
         body = body[t.end():]
-    record = _Record(lineno, ts, host, program, body)
-    record.zone_assumed = not off
+    record = _Record(lineno, tuple(stamp), host, program, body)
     cut = body.find(" SIPMSG:")
     if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
         record.body = body[:cut]
         record.more.append(body[cut:])
     return record
-
-
-def _cut(line: str) -> list[str]:
-    """One physical line as records: web copies joined several records with one space."""
-    if line.startswith(" ") or len(line) < 60:
-        return [line]
-    m = RECORD_START.match(line)
-    cuts = [c.start() for c in EMBEDDED_START.finditer(line, m.start(10) if m else 1)]
-    if not cuts:
-        return [line]
-    bounds = [0, *cuts, len(line)]
-    return [line[a:b].strip(" ") if i else line[a:b] for i, (a, b) in
-            enumerate(zip(bounds, bounds[1:]))]
-

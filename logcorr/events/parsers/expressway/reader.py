@@ -3,12 +3,16 @@ reader tells when the file is read in pieces (see logcorr.events.pieces)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
-from logcorr.events.parsers.base import ParseContext
-from logcorr.events.parsers.text import LineReader
-from .lines import BSD_START, RECORD_START, _cut, _Record, _start
+from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
+from logcorr.events.parsers.text import LineReader, _StrayRun
+from .lines import BSD_FIRST, BSD_START, EMBEDDED_START, RECORD_START, _Record, _start
 from .state import _State
+
+
+CHUNK_BYTES = 1 << 20  # a whole file is decoded and split this much at a time (whole lines)
+STRAY = "lines outside any record"
 
 
 class _Reader(LineReader):
@@ -17,27 +21,95 @@ class _Reader(LineReader):
         self.state = _State(ctx)
         self.record: _Record | None = None
 
-    def line(self, pos: int, line: str) -> Iterator[dict]:
-        for piece in _cut(line):
-            m = RECORD_START.match(piece) or BSD_START.match(piece)
-            if m:
-                yield from self._take()
-                self.record = _start(m, pos, self.ctx)
-            elif piece.startswith("#"):
-                yield from self._take()
-            elif self.record is not None:
-                self.record.more.append(piece)
-            elif piece.strip():
-                self.stray("lines outside any record")
+    def line(self, pos: int, line: str) -> list[dict]:
+        out: list[dict] = []
+        if self.record is not None and (not line or line[0] == " "):
+            self.record.more.append(line)  # a record's next line (a SIPMSG block's)
+        else:
+            self._place(pos, line, out)
+        return out
 
-    def _take(self) -> Iterator[dict]:
+    def _place(self, pos: int, line: str, out: list) -> None:
+        """A line that may start or end a record, or hold several a web copy joined."""
+        c = line[:1]
+        m = RECORD_START.match(line) if c.isdecimal() or c == "L" or c == "<" else None
+        if len(line) >= 60 and c != " ":
+            cuts = [x.start() for x in EMBEDDED_START.finditer(line, m.start(10) if m else 1)]
+            if cuts:
+                bounds = [0, *cuts, len(line)]
+                for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+                    piece = line[a:b].strip(" ") if i else line[a:b]
+                    self._piece(pos, piece, RECORD_START.match(piece) or BSD_START.match(piece), out)
+                return
+        if m is None and c in BSD_FIRST:
+            m = BSD_START.match(line)
+        self._piece(pos, line, m, out)
+
+    def _piece(self, pos: int, piece: str, m, out: list) -> None:
+        if m:
+            if self.record is not None:
+                self._take(out)
+            self.record = _start(m, pos)
+        elif piece.startswith("#"):
+            self._take(out)
+        elif self.record is not None:
+            self.record.more.append(piece)
+        elif piece.strip():
+            self.stray(STRAY)
+
+    def _take(self, out: list) -> None:
         if self.record is not None:
             record, self.record = self.record, None
-            yield from self.state.take(record)
+            self.state.take(record, out)
 
-    def end(self) -> Iterator[dict]:
-        yield from self._take()
-        yield from self.state.flush()
+    def end(self) -> list[dict]:
+        out: list[dict] = []
+        self._take(out)
+        self.state.flush(out)
+        return out
+
+    def read(self, stream: BinaryIO, what: str) -> Iterator[dict]:
+        """The events of a whole file: the line loop of TextLoop.step (stray lines counted in
+        runs, giving up after MAX_CONSECUTIVE_FAILURES in a row) over lines decoded a chunk at a
+        time, a record's next lines appended without more ado."""
+        ctx = self.ctx
+        run = _StrayRun(ctx)
+        failures = pos = 0
+        out: list[dict] = []
+        for text in _chunks(stream):
+            lines = text.split("\n")
+            if text.endswith("\n"):
+                lines.pop()
+            if "\r" in text:
+                lines = [x.rstrip("\r") for x in lines]
+            for line in lines:
+                pos += 1
+                record = self.record
+                if record is not None and (not line or line[0] == " "):
+                    record.more.append(line)
+                    if failures and line.strip():
+                        run.close()
+                        failures = 0
+                    continue
+                self.strayed = None
+                self._place(pos, line, out)
+                if self.strayed is None:
+                    if failures and line.strip():
+                        run.close()
+                        failures = 0
+                    continue
+                run.add(pos, self.strayed)
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    run.close()
+                    ctx.warn(pos, f"gave up: not {what}")
+                    yield from out
+                    yield from self.end()
+                    return
+            yield from out
+            out.clear()
+        run.close()
+        yield from self.end()
 
     def carry(self) -> tuple:
         """The open record and the output queue: each waiting event, whether it still waits for
@@ -63,3 +135,15 @@ def _settled(event: dict) -> tuple:
     return tuple(sorted(kv for kv in event.items() if kv[0] != "call_id" or event.get("proto") != "log"))
 
 
+
+
+def _chunks(stream: BinaryIO) -> Iterator[str]:
+    """The file decoded (UTF-8, bad bytes replaced) in pieces that end at a line end: the same
+    text as decoding line by line, as no multi-byte character holds a line end."""
+    while True:
+        data = stream.read(CHUNK_BYTES)
+        if not data:
+            return
+        if not data.endswith(b"\n"):
+            data += stream.readline()
+        yield data.decode("utf-8", "replace")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict, deque
-from typing import Iterator
 
 from logcorr.events import sip
 from logcorr.events.parsers.base import ParseContext
@@ -84,23 +83,26 @@ class _State:
         self.log: list | None = None  # operations on the two tables, when reading a piece
 
     # --- output queue -------------------------------------------------------------------------
-    def take(self, rec: _Record) -> Iterator[dict]:
+    def take(self, rec: _Record, out: list) -> None:
+        """Read one record; the events that are final now go to `out`."""
         self.count += 1
         self._read(rec)
-        yield from self._drain()
+        self._drain(out)
 
-    def _drain(self, final: bool = False) -> Iterator[dict]:
-        while self.queue:
-            head = self.queue[0]
-            if head.key is not None and not final and self.count - head.born < PENDING_WINDOW:
-                break
-            self.queue.popleft()
-            if head.key is not None and self.pending.get(head.key) is head:
-                del self.pending[head.key]
-            yield head.event
+    def _drain(self, out: list, final: bool = False) -> None:
+        queue, pending = self.queue, self.pending
+        while queue:
+            head = queue[0]
+            if head.key is not None:
+                if not final and self.count - head.born < PENDING_WINDOW:
+                    break
+                if pending.get(head.key) is head:
+                    del pending[head.key]
+            queue.popleft()
+            out.append(head.event)
 
-    def flush(self) -> Iterator[dict]:
-        yield from self._drain(final=True)
+    def flush(self, out: list) -> None:
+        self._drain(out, final=True)
 
     def _emit(self, event: dict, key=None, kind=None) -> None:
         slot = _Slot(event, key, kind, self.count)
@@ -115,7 +117,7 @@ class _State:
         if "UTCTime" in fields:
             ts = utc_time(fields["UTCTime"])
         if ts is None:
-            ts = rec.ts
+            ts = rec.time(self.ctx)
             if ts is not None and rec.zone_assumed and self.ctx.tz_assumed:
                 self.ctx.note(f"Expressway stamps without offset read as {self.ctx.tz} (use --tz)")
         if ts is None or ts.year < 1970:
