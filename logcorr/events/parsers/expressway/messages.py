@@ -8,6 +8,8 @@ from logcorr.events import sip
 
 # Detail="Receive Request Method=INVITE, CSeq=100, Request-URI=..., Call-ID=..., ..."
 DETAIL_FIELD = re.compile(r"(?:^|[,\s])\s*([A-Za-z][A-Za-z-]*)=([^,]*)")
+# the line that closes a SIPMSG block: "|" alone, white space around it
+CLOSING = re.compile(r"^[^\S\n]*\|[^\S\n]*$", re.MULTILINE)
 
 
 def sipmsg_text(lines: list[str]) -> str | None:
@@ -28,14 +30,27 @@ def sipmsg_text(lines: list[str]) -> str | None:
         if found is None:
             return None
         first, body = found
-    out = [first]
-    for line in body:
-        if line.strip() == "|":
-            break
-        out.append(line[1:] if line.startswith(" ") else line)
-    while out and not out[-1].strip():
-        out.pop()
-    return "\n".join(out) + "\n"
+    return _message(first, body)
+
+
+def _message(first: str, body: list[str]) -> str:
+    """`first` and the lines of `body` up to the closing `|`, one leading space removed from each,
+    without the blank lines at the end; ends with a line end. The lines are joined once."""
+    block = "\n".join(body)
+    close = CLOSING.search(block)
+    if close is not None:
+        kept = close.start() > 0  # the closing line is not the first
+        block = block[:close.start() - 1]
+    else:
+        kept = bool(body)
+    text = first
+    if kept:
+        text += "\n" + (block[1:] if block.startswith(" ") else block).replace("\n ", "\n")
+    end = len(text.rstrip())
+    if not end:
+        return "\n"
+    cut = text.find("\n", end)
+    return (text if cut < 0 else text[:cut]) + "\n"
 
 
 def _unmarked_start(rest: str, lines: list[str]) -> tuple[str, list[str]] | None:
