@@ -8,8 +8,6 @@ from logcorr.events import sip
 
 # Detail="Receive Request Method=INVITE, CSeq=100, Request-URI=..., Call-ID=..., ..."
 DETAIL_FIELD = re.compile(r"(?:^|[,\s])\s*([A-Za-z][A-Za-z-]*)=([^,]*)")
-# the line that closes a SIPMSG block: "|" alone, white space around it
-CLOSING = re.compile(r"^[^\S\n]*\|[^\S\n]*$", re.MULTILINE)
 
 
 def sipmsg_text(lines: list[str]) -> str | None:
@@ -37,10 +35,10 @@ def _message(first: str, body: list[str]) -> str:
     """`first` and the lines of `body` up to the closing `|`, one leading space removed from each,
     without the blank lines at the end; ends with a line end. The lines are joined once."""
     block = "\n".join(body)
-    close = CLOSING.search(block)
-    if close is not None:
-        kept = close.start() > 0  # the closing line is not the first
-        block = block[:close.start() - 1]
+    close = _closing(block)
+    if close >= 0:
+        kept = close > 0  # the closing line is not the first
+        block = block[:close - 1]
     else:
         kept = bool(body)
     text = first
@@ -51,6 +49,21 @@ def _message(first: str, body: list[str]) -> str:
         return "\n"
     cut = text.find("\n", end)
     return (text if cut < 0 else text[:cut]) + "\n"
+
+
+def _closing(block: str) -> int:
+    """Where the first line of `block` that closes a SIPMSG block starts (`|` alone, white space
+    around it), -1 when none does: only the lines holding a `|` are looked at."""
+    at = block.find("|")
+    while at >= 0:
+        start = block.rfind("\n", 0, at) + 1
+        end = block.find("\n", at)
+        if end < 0:
+            end = len(block)
+        if block[start:end].strip() == "|":
+            return start
+        at = block.find("|", end)
+    return -1
 
 
 def _unmarked_start(rest: str, lines: list[str]) -> tuple[str, list[str]] | None:
@@ -69,10 +82,11 @@ def detail_fields(detail: str) -> dict[str, str]:
     return {k: v.strip() for k, v in DETAIL_FIELD.findall(detail)}
 
 
-def info_fields(detail: str) -> dict | None:
+def info_fields(detail: str, d: dict[str, str] | None = None) -> dict | None:
     """Event columns from the INFO summary: `Receive Request Method=INVITE, CSeq=100, ...` or
-    `Sending Response Code=408, Method=SERVICE, CSeq=4616, ...`."""
-    d = detail_fields(detail)
+    `Sending Response Code=408, Method=SERVICE, CSeq=4616, ...` (`d`: its fields, when known)."""
+    if d is None:
+        d = detail_fields(detail)
     method = d.get("Method", "")  # a token, as sent
     if not method:
         return None

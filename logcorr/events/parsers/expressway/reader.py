@@ -2,7 +2,9 @@
 reader tells when the file is read in pieces (see logcorr.events.pieces)."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
+from itertools import chain
 from typing import BinaryIO, Iterator
 
 from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
@@ -11,6 +13,7 @@ from .lines import BSD_FIRST, BSD_START, EMBEDDED_START, RECORD_START, _Record, 
 from .state import _State
 
 
+NEXT_OWN_LINE = re.compile(r"\n[^ \n]")  # a line end, then a line that is not a record's next
 CHUNK_BYTES = 1 << 20  # a whole file is decoded and split this much at a time (whole lines)
 STRAY = "lines outside any record"
 
@@ -69,46 +72,16 @@ class _Reader(LineReader):
         return out
 
     def read(self, stream: BinaryIO, what: str) -> Iterator[dict]:
-        """The events of a whole file: the line loop of TextLoop.step (stray lines counted in
-        runs, giving up after MAX_CONSECUTIVE_FAILURES in a row) over lines decoded a chunk at a
-        time, a record's next lines appended without more ado."""
-        ctx = self.ctx
-        run = _StrayRun(ctx)
-        failures = pos = 0
-        out: list[dict] = []
+        """The events of a whole file, by the rules of TextLoop.step (see _Loop)."""
+        loop = _Loop(self, what)
         for text in _chunks(stream):
-            lines = text.split("\n")
-            if text.endswith("\n"):
-                lines.pop()
-            if "\r" in text:
-                lines = [x.rstrip("\r") for x in lines]
-            for line in lines:
-                pos += 1
-                record = self.record
-                if record is not None and (not line or line[0] == " "):
-                    record.more.append(line)
-                    if failures and line.strip():
-                        run.close()
-                        failures = 0
-                    continue
-                self.strayed = None
-                self._place(pos, line, out)
-                if self.strayed is None:
-                    if failures and line.strip():
-                        run.close()
-                        failures = 0
-                    continue
-                run.add(pos, self.strayed)
-                failures += 1
-                if failures >= MAX_CONSECUTIVE_FAILURES:
-                    run.close()
-                    ctx.warn(pos, f"gave up: not {what}")
-                    yield from out
-                    yield from self.end()
-                    return
-            yield from out
-            out.clear()
-        run.close()
+            loop.chunk(text)
+            yield from loop.out
+            loop.out.clear()
+            if loop.gave_up:
+                break
+        else:
+            loop.run.close()
         yield from self.end()
 
     def carry(self) -> tuple:
@@ -135,6 +108,84 @@ def _settled(event: dict) -> tuple:
     return tuple(sorted(kv for kv in event.items() if kv[0] != "call_id" or event.get("proto") != "log"))
 
 
+
+
+class _Loop:
+    """TextLoop.step's rules over a whole file: stray lines counted in runs, reading given up
+    after MAX_CONSECUTIVE_FAILURES in a row. The lines that continue a record (empty, or opening
+    on a space) come in blocks between the other lines, found by one search over a chunk, and
+    are added to the record at once."""
+
+    def __init__(self, reader: _Reader, what: str):
+        self.reader, self.what = reader, what
+        self.run = _StrayRun(reader.ctx)
+        self.failures = self.pos = 0
+        self.out: list[dict] = []
+        self.gave_up = False
+
+    def chunk(self, text: str) -> None:
+        """The lines of `text` (whole lines, the last one's end may be missing)."""
+        if text.endswith("\n"):
+            text = text[:-1]
+        if "\r" in text:  # line ends CR LF: one line at a time, without its CRs
+            for line in text.split("\n"):
+                self.step(line.rstrip("\r"))
+                if self.gave_up:
+                    return
+            return
+        at = 0  # where the lines not yet read start
+        starts = (m.start() + 1 for m in NEXT_OWN_LINE.finditer(text))
+        if text and text[0] not in " \n":
+            starts = chain((0,), starts)
+        for start in starts:
+            if start > at:
+                self.block(text[at:start - 1].split("\n"))
+                if self.gave_up:
+                    return
+            end = text.find("\n", start)
+            if end < 0:
+                end = len(text)
+            self.step(text[start:end])
+            if self.gave_up:
+                return
+            at = end + 1
+        if at <= len(text):
+            self.block(text[at:].split("\n"))
+
+    def block(self, lines: list[str]) -> None:
+        """Lines that are empty or open on a space: the open record's, else each is looked at."""
+        record = self.reader.record
+        if record is None:
+            for line in lines:
+                self.step(line)
+                if self.gave_up:
+                    return
+            return
+        record.more.extend(lines)
+        self.pos += len(lines)
+        if self.failures and any(line.strip() for line in lines):
+            self.run.close()
+            self.failures = 0
+
+    def step(self, line: str) -> None:
+        self.pos += 1
+        reader = self.reader
+        reader.strayed = None
+        if reader.record is not None and (not line or line[0] == " "):
+            reader.record.more.append(line)
+        else:
+            reader._place(self.pos, line, self.out)
+        if reader.strayed is None:
+            if self.failures and line.strip():
+                self.run.close()
+                self.failures = 0
+            return
+        self.run.add(self.pos, reader.strayed)
+        self.failures += 1
+        if self.failures >= MAX_CONSECUTIVE_FAILURES:
+            self.run.close()
+            reader.ctx.warn(self.pos, f"gave up: not {self.what}")
+            self.gave_up = True
 
 
 def _chunks(stream: BinaryIO) -> Iterator[str]:

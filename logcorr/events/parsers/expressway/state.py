@@ -152,8 +152,10 @@ class _State:
         text = sipmsg_text(rec.more)
         detail = f.get("Detail", "")
         msg_hash = f.get("Msg-Hash", "")
+        summary = None  # the Detail's fields, read once
         if not msg_hash and detail:
-            msg_hash = detail_fields(detail).get("Msg-Hash", "").strip()
+            summary = detail_fields(detail)
+            msg_hash = summary.get("Msg-Hash", "").strip()
         if text is not None:
             msg = sip.parse_message(unjoin_sip(text))
             fields = sip.event_fields(msg, raw=text)
@@ -161,7 +163,7 @@ class _State:
             if msg.defects and not msg.start_line:
                 self.ctx.warn(rec.pos, "SIPMSG block without a SIP message")
         elif detail:
-            fields = info_fields(detail)
+            fields = info_fields(detail, summary)
             if fields is None:
                 key = SIP_TROUBLE.get(f.get("Level", "").upper())
                 if key:
