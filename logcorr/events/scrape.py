@@ -37,7 +37,8 @@ def _untouched(text: str) -> bool:
     text instead of a search per header line)."""
     if "v=0 " in text or JOINED_REQUEST_LINE.match(text):
         return False
-    return not any(m.group(1) in _NAME_SET for m in MAYBE_JOINED.finditer(text))
+    return MAYBE_JOINED.search(text) is None or \
+        not any(m.group(1) in _NAME_SET for m in MAYBE_JOINED.finditer(text))
 
 
 def unjoin_sip(text: str) -> str:

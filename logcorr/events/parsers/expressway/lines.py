@@ -45,34 +45,46 @@ def _offset(text: str | None, ctx: ParseContext) -> dt.tzinfo:
 
 def utc_time(value: str) -> dt.datetime | None:
     """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime; None when
-    it is not a time the event table can hold. The seconds of a stamp are worked out once."""
+    it is not a time the event table can hold. Worked out once per stamp text (a message's INFO
+    and DEBUG records mostly share theirs), the date and time of day once per second."""
     v = value.strip()
-    base = _SECONDS.get(v[:19], _UNSEEN)
-    if base is _UNSEEN:
-        base = _second(v[:19])
-    if base is not None and len(v) > 20 and v[19] in ",.":
-        frac = v[20:26]
-        if frac.isascii() and frac.isdigit():
-            return base.replace(microsecond=_ms(frac))
-    return base
+    found = _STAMPS.get(v, _UNSEEN)
+    if found is not _UNSEEN:
+        return found
+    second = _SECONDS.get(v[:19], _UNSEEN)
+    if second is _UNSEEN:
+        second = _second(v[:19])
+    found = None
+    if second is not None:
+        found = dt.datetime(*second, tzinfo=dt.timezone.utc)
+        if len(v) > 20 and v[19] in ",.":
+            frac = v[20:26]
+            if frac.isascii() and frac.isdigit():
+                found = dt.datetime(*second, _ms(frac), dt.timezone.utc)
+    if len(_STAMPS) >= CACHED_STAMPS:
+        _STAMPS.clear()
+    _STAMPS[v] = found
+    return found
 
 
+CACHED_STAMPS = 20_000
 _UNSEEN = object()
-_SECONDS: dict[str, dt.datetime | None] = {}  # "YYYY-MM-DD HH:MM:SS" -> that second, UTC
+_STAMPS: dict[str, dt.datetime | None] = {}  # UTCTime text -> its time
+_SECONDS: dict[str, tuple | None] = {}  # "YYYY-MM-DD HH:MM:SS" -> (year, ..., second), UTC
 
 
-def _second(v: str) -> dt.datetime | None:
+def _second(v: str) -> tuple | None:
     """The second a stamp's first 19 characters name; None when the event table cannot hold it
     (a fraction never moves a stamp across the table's bounds, which are whole seconds)."""
     try:
-        base = utc(dt.datetime(int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]),
-                               int(v[17:19]), tzinfo=dt.timezone.utc))
+        fields = (int(v[0:4]), int(v[5:7]), int(v[8:10]), int(v[11:13]), int(v[14:16]), int(v[17:19]))
+        second = fields if utc(dt.datetime(*fields, tzinfo=dt.timezone.utc)) is not None else None
     except (ValueError, IndexError):
-        base = None
-    if len(_SECONDS) >= 100_000:
+        second = None
+    if len(_SECONDS) >= CACHED_STAMPS:
         _SECONDS.clear()
-    _SECONDS[v] = base
-    return base
+    _SECONDS[v] = second
+    return second
 
 
 class _Record:
@@ -113,7 +125,8 @@ def _start(m: re.Match, lineno: int) -> _Record:
         mon, d, hh, mi, ss, frac, host, rest = m.groups()
         stamp = (None, MONTHS[mon], d, hh, mi, ss, frac, None)
     else:
-        *stamp, host, rest = m.groups()
+        groups = m.groups()
+        stamp, host, rest = groups[:8], groups[8], groups[9]
     program = ""
     body = rest
     while True:
@@ -122,7 +135,7 @@ def _start(m: re.Match, lineno: int) -> _Record:
             break
         program = program or t.group(1)
         body = body[t.end():]
-    record = _Record(lineno, tuple(stamp), host, program, body)
+    record = _Record(lineno, stamp, host, program, body)
     cut = body.find(" SIPMSG:")
     if cut > 0:  # a web copy joined the SIPMSG block onto the record's first line
         record.body = body[:cut]

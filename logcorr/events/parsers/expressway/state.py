@@ -173,7 +173,7 @@ class _State:
             kind = "info"
         else:
             return  # other network.sip records (e.g. connection notes): nothing to tell
-        event = dict(base, direction=direction, src=src, dst=dst, **fields)
+        event = {**base, "direction": direction, "src": src, "dst": dst, **fields}
         if event.get("method") == "INVITE" and event.get("status") is None and direction == "in":
             self._remember_invite(src, event.get("call_id", ""))
         key = (rec.host, rec.program, msg_hash) if msg_hash else None
@@ -190,9 +190,10 @@ class _State:
         """The pair of one message: the full text wins, time and position stay with the first."""
         old = slot.event
         first, second = (event, old) if kind == "full" else (old, event)
-        merged = dict(first, ts=old["ts"], pos=old["pos"])
+        merged = first  # neither is held elsewhere: the first takes on the second's values
+        merged["ts"], merged["pos"] = old["ts"], old["pos"]
         for k, v in second.items():
-            if merged.get(k) in (None, "") and v not in (None, ""):
+            if v not in (None, "") and merged.get(k) in (None, ""):
                 merged[k] = v
         slot.event = merged
         slot.kinds.add(kind)
