@@ -43,8 +43,11 @@ def _untouched(text: str) -> bool:
 
 def unjoin_sip(text: str) -> str:
     """The SIP message with joined header lines (and a one-line SDP body) cut apart again."""
-    if _untouched(text):
-        return text
+    return text if _untouched(text) else _repair(text)
+
+
+def _repair(text: str) -> str:
+    """unjoin_sip, line by line."""
     lines = text.replace("\r\n", "\n").split("\n")
     out: list[str] = []
     in_body = False
