@@ -127,12 +127,8 @@ class _Loop:
         """The lines of `text` (whole lines, the last one's end may be missing)."""
         if text.endswith("\n"):
             text = text[:-1]
-        if "\r" in text:  # line ends CR LF: one line at a time, without its CRs
-            for line in text.split("\n"):
-                self.step(line.rstrip("\r"))
-                if self.gave_up:
-                    return
-            return
+        if "\r" in text:  # line ends CR LF: the lines without their CRs at the end
+            text = "\n".join([line.rstrip("\r") for line in text.split("\n")])
         at = 0  # where the lines not yet read start
         starts = (m.start() + 1 for m in NEXT_OWN_LINE.finditer(text))
         if text and text[0] not in " \n":
