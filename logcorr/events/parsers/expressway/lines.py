@@ -25,6 +25,8 @@ EMBEDDED_START = re.compile(
     r" (?=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d) \S+ "
     r"(?:[A-Za-z][\w.-]*(?:\[\d+\])?: |UTCTime=|Event=))"
 )
+# what every embedded stamp holds, cheaper to look for first
+EMBEDDED_HINT = re.compile(r"-\d\dT\d\d:")
 # tvcs:   httpd[15060]:   (a program tag; a second one may follow: "tvcs: tvcs:", "httpd[1]: web:")
 PROGRAM_TAG = re.compile(r"^([A-Za-z][\w.-]*)(?:\[\d+\])?:(?:[ \t]+|$)")
 

@@ -9,7 +9,7 @@ from typing import BinaryIO, Iterator
 
 from logcorr.events.parsers.base import MAX_CONSECUTIVE_FAILURES, ParseContext
 from logcorr.events.parsers.text import LineReader, _StrayRun
-from .lines import BSD_FIRST, BSD_START, EMBEDDED_START, RECORD_START, _Record, _start
+from .lines import BSD_FIRST, BSD_START, EMBEDDED_HINT, EMBEDDED_START, RECORD_START, _Record, _start
 from .state import _State
 
 
@@ -36,7 +36,7 @@ class _Reader(LineReader):
         """A line that may start or end a record, or hold several a web copy joined."""
         c = line[:1]
         m = RECORD_START.match(line) if c.isdecimal() or c == "L" or c == "<" else None
-        if len(line) >= 60 and c != " " and EMBEDDED_START.search(line, m.start(10) if m else 1):
+        if len(line) >= 60 and c != " " and EMBEDDED_HINT.search(line, m.start(10) if m else 1):
             cuts = [x.start() for x in EMBEDDED_START.finditer(line, m.start(10) if m else 1)]
             if cuts:
                 bounds = [0, *cuts, len(line)]
