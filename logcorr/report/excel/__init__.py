@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from ...model import Diagnosis
 from . import calls, findings, ladder_sheet, sources, summary, timeline, turn
-from .cells import plain
+from .cells import finish, plain
 
 SHEETS = ("Summary", "Findings", "Calls", "Ladder", "TURN", "Timeline", "Sources")
 
@@ -49,4 +49,5 @@ def workbook(d: Diagnosis) -> Workbook:
     turn.write(wb, d, line, case)
     timeline.write(wb, d, line, case)
     sources.write(wb, d, case)
+    finish(wb)
     return wb

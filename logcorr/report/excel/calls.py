@@ -60,8 +60,7 @@ def addresses(d: Diagnosis) -> dict[str, tuple[str, str, str]]:
 
 def write(wb, d: Diagnosis, case: str) -> None:
     s = Sheet(wb, "Calls", WIDTHS, case, freeze="B2")
-    s.header(HEADER)
-    s.ws.row_dimensions[1].height = 45
+    s.header(HEADER, height=45)
     more = addresses(d)
     calls = sorted(d.calls, key=lambda c: (not c.presentation, c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
     for c in calls[:CALLS_MAX]:

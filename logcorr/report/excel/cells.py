@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tempfile
 from numbers import Integral, Real
 
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.comments import Comment
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..safe import is_formula_like
+from . import sheetxml
 
 CELL_LIMIT = 32767  # characters Excel keeps in a cell
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
 CLOCK_FORMAT = "hh:mm:ss.000"
 LINE_PT = 15.0  # row height of one line of 11 pt text
 MAX_ROW_PT = 409.0
+COMMENT_SIZE = (220, 60)  # width, height (pt) of a comment box
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)
@@ -77,32 +81,47 @@ def plain(value):
     return plain(str(value))
 
 
+class Cell:
+    """A value ready for a sheet: `plain`, with its style (`Look`), in-workbook link and comment."""
+
+    __slots__ = ("value", "look", "link", "comment")
+
+    def __init__(self, value, look: "Look", link: str | None = None, comment: str | None = None):
+        self.value, self.look, self.link, self.comment = value, look, link, comment
+
+
+class Look:
+    """A cell style as the workbook's stylesheet holds it: its id (0: none) and whether it wraps."""
+
+    __slots__ = ("xf", "wraps")
+
+    def __init__(self, xf: int, wraps: bool):
+        self.xf, self.wraps = xf, wraps
+
+
 def cell(ws, value, *, font=None, fill_=None, align=WRAP, number_format=None, border=None,
          link: str | None = None, comment: str | None = None) -> Cell:
     """The one way a value becomes a cell: typed, never a formula (see the module's text)."""
     value = plain(value)
-    c = WriteOnlyCell(ws, value)
-    if isinstance(value, dt.datetime):
-        number_format = number_format or TIME_FORMAT
     if link:
         font = font or LINK_FONT
-    c._style = _style(ws, font, fill_, align, number_format, border)
-    if isinstance(value, str) and (c.data_type != "s" or is_formula_like(value)):
-        c.data_type = "s"  # text, even when it starts with `=`
-        c.quotePrefix = True
-    if link:
-        c.hyperlink = Hyperlink(ref="", location=link)
-    if comment:
-        c.comment = Comment(plain(comment), "logcorr", width=220, height=60)
-    return c
+    quote = False
+    if value.__class__ is str:
+        quote = is_formula_like(value) or value in ERROR_CODES or (len(value) > 1 and value[0] == "=")
+    elif isinstance(value, dt.datetime):
+        number_format = number_format or TIME_FORMAT
+    look = _look(ws, font, fill_, align, number_format, border, quote)
+    return Cell(value, look, link, plain(comment) if comment else None)
 
 
-def _style(ws, font, fill_, align, number_format, border) -> StyleArray:
-    """A cell's style ids, worked out once per workbook for each set of style objects (registering a
-    style object with the workbook hashes it, which costs more than the rest of a cell)."""
-    styles = ws.parent.__dict__.setdefault("_logcorr_styles", {})
-    key = (id(font), id(fill_), id(align), number_format, id(border))
-    known = styles.get(key)
+def _look(ws, font, fill_, align, number_format, border, quote: bool) -> Look:
+    """A cell's style, registered with the workbook once for each set of style objects (registering a
+    style object hashes it, which costs more than the rest of a cell). `quote`: a text stored with
+    Excel's quote prefix, so that it is never taken for a formula or an error value."""
+    wb = ws.parent
+    looks = wb.__dict__.setdefault("_logcorr_looks", {})
+    key = (id(font), id(fill_), id(align), number_format, id(border), quote)
+    known = looks.get(key)
     if known is None:
         probe = WriteOnlyCell(ws)
         if number_format:
@@ -110,14 +129,13 @@ def _style(ws, font, fill_, align, number_format, border) -> StyleArray:
         for name, obj in (("font", font), ("fill", fill_), ("alignment", align), ("border", border)):
             if obj is not None:
                 setattr(probe, name, obj)
-        # the style objects are kept beside their ids, so that no id is reused for another object
-        known = styles[key] = (probe._style or StyleArray(), (font, fill_, align, border))
-    return StyleArray(known[0])
-
-
-def wraps(c: Cell) -> bool:
-    """Whether a cell's text wraps (read from its style ids, without making a style proxy)."""
-    return c._style is not None and bool(c.parent.parent._alignments[c._style.alignmentId].wrap_text)
+        if quote:
+            probe.quotePrefix = True
+        style = probe._style or StyleArray()
+        xf = wb._cell_styles.add(style) if any(style) else 0
+        # the style objects are kept beside their look, so that no id is reused for another object
+        known = looks[key] = (Look(xf, bool(align is not None and align.wrap_text)), (font, fill_, align, border))
+    return known[0]
 
 
 def lines_needed(value, width: float) -> int:
@@ -137,7 +155,8 @@ class Sheet:
     """A write-only sheet with its print setup, column widths and a row counter.
 
     Landscape A4, fit to one page wide, header rows repeated on every page, the case name in the
-    page header, page numbers in the footer; row heights grown to fit their wrapped texts.
+    page header, page numbers in the footer; row heights grown to fit their wrapped texts. Its rows
+    are written by `sheetxml` as they come; `finish` puts them into the workbook before it is saved.
     """
 
     def __init__(self, wb, title: str, widths: list[float], case: str, header_rows: int = 1,
@@ -145,6 +164,11 @@ class Sheet:
         self.ws = ws = wb.create_sheet(title)
         self.widths = widths
         self.rows = 0
+        self.out = sheetxml.Rows(tempfile.TemporaryFile())
+        self.links: list[Hyperlink] = []
+        self.comments: list[CommentRecord] = []
+        self.merged: list[CellRange] = []
+        wb.__dict__.setdefault("_logcorr_sheets", []).append(self)
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
         if freeze:
@@ -172,27 +196,64 @@ class Sheet:
     def cell(self, value, **style) -> Cell:
         return cell(self.ws, value, **style)
 
-    def header(self, names: list[str]) -> int:
-        return self.row([self.cell(n, font=HEAD_FONT, fill_=HEAD_FILL, border=BOX) for n in names])
+    def header(self, names: list[str], height: float | None = None) -> int:
+        return self.row([self.cell(n, font=HEAD_FONT, fill_=HEAD_FILL, border=BOX) for n in names], height=height)
 
     def row(self, values, height: float | None = None, **style) -> int:
         """Append one row (values or ready cells); its height fits its longest wrapped text."""
         blank = None if style.get("fill_") or style.get("border") else ""  # an empty cell that shows nothing
-        cells = [v if isinstance(v, Cell) else None if v is None or (isinstance(v, str) and v == blank) else self.cell(v, **style)
+        cells = [v if v.__class__ is Cell else None if v is None or (isinstance(v, str) and v == blank) else self.cell(v, **style)
                  for v in values]
-        lines = max((lines_needed(c.value, self.widths[i] if i < len(self.widths) else 10)
-                     for i, c in enumerate(cells) if c is not None and wraps(c)), default=1)
         self.rows += 1
+        lines = 1
+        for i, c in enumerate(cells):
+            if c is not None and c.look.wraps and c.value.__class__ is str:
+                lines = max(lines, lines_needed(c.value, self.widths[i] if i < len(self.widths) else 10))
         if height or lines > 1:
-            self.ws.row_dimensions[self.rows].height = min(height or lines * LINE_PT, MAX_ROW_PT)
-        self.ws.append(cells)
+            height = min(height or lines * LINE_PT, MAX_ROW_PT)
+        self.out.add(self._xml(cells, height or None))
         return self.rows
+
+    def _xml(self, cells: list[Cell | None], height: float | None) -> str:
+        number = str(self.rows)
+        epoch = self.ws.parent.epoch
+        parts = [sheetxml.row_start(self.rows, height)]
+        for i, c in enumerate(cells):
+            if c is None or (c.value is None and not c.look.xf and not c.comment):
+                continue
+            ref = self.out.letter(i) + number
+            parts.append(sheetxml.cell(ref, c.value, c.look.xf, epoch))
+            if c.link:
+                self.links.append(Hyperlink(ref=ref, location=c.link))
+            if c.comment:
+                note = self.comments
+                note.append(CommentRecord(ref=ref, author="logcorr", height=COMMENT_SIZE[1], width=COMMENT_SIZE[0]))
+                note[-1].text.t = c.comment
+        parts.append("</row>")
+        return "".join(parts)
 
     def merge(self, first: int, last: int, row: int | None = None) -> None:
         """Merge columns `first`..`last` (1-based) of `row` (default: the last row written)."""
         row = row or self.rows
-        self.ws.merged_cells.add(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+        self.merged.append(CellRange(min_col=first, min_row=row, max_col=last, max_row=row))
 
     def autofilter(self) -> None:
         if self.rows > 1:
             self.ws.auto_filter.ref = f"A1:{self.last_column}{self.rows}"
+
+    def close(self) -> None:
+        """Write the sheet's part: openpyxl writes all but the rows (with the sheet's links, comments
+        and merged cells, which it takes from the worksheet as it writes), then the rows go in."""
+        ws = self.ws
+        ws._get_writer()  # openpyxl's part writer; making it empties the sheet's links and comments
+        ws._hyperlinks = self.links
+        ws._comments = self.comments
+        ws.merged_cells = MultiCellRange(self.merged)
+        ws.close()
+        sheetxml.splice(ws._writer.out, self.out)
+
+
+def finish(wb) -> None:
+    """Close every sheet of `wb` made by `Sheet`, in the order they were made (before saving)."""
+    for sheet in wb.__dict__.pop("_logcorr_sheets", []):
+        sheet.close()
