@@ -42,10 +42,13 @@ def addresses(d: Diagnosis) -> dict[str, tuple[str, str, str]]:
     out: dict[str, tuple[str, str, str]] = {}
     sip = ev[(ev["proto"] == "sip") & (ev["call_id"] != "")]
     parties: dict[str, list[str]] = {}
+    named: dict[str, str] = {"": ""}  # address -> its host's label, else its IP
     for cid, src, dst in zip(sip["call_id"], sip["src"], sip["dst"]):
         seen = parties.setdefault(cid, [])
         for a in (src, dst):
-            name = labels.get(ip_of(a), ip_of(a)) if a else ""
+            name = named.get(a)
+            if name is None:
+                name = named[a] = labels.get(ip_of(a), ip_of(a))
             if name and name not in seen:
                 seen.append(name)
     stun = ev[(ev["relayed"] != "") | (ev["peer"] != "")]

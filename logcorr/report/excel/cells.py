@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import tempfile
 from numbers import Integral, Real
 
@@ -53,14 +54,28 @@ STATE_FILL = {"seen": fill("C6EFCE"), "missing": fill("FFC7CE"), "not observable
 STATE_MARK = {"seen": "✓", "missing": "✗", "not observable": "–"}
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+# What no cell may hold: XML's forbidden control characters, lone surrogates, U+FFFE and U+FFFF.
+ILLEGAL = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
+RISKY_START = frozenset("=+-@#\t\r\n\x0b\x0c \uff1d\uff0b\uff0d\uff20")  # a formula's or an error's first character
 
 
 def plain(value):
     """`value` as something a cell can hold: text cleaned and cut, times naive UTC, NA as None."""
+    kind = value.__class__
+    if kind is str:
+        if not value.isprintable():  # every character ILLEGAL looks for is unprintable
+            value = ILLEGAL.sub("?", value)
+        return value if len(value) <= CELL_LIMIT else value[:CELL_LIMIT]
     if value is None:
         return None
+    if kind is int:
+        return value
+    if kind is float:
+        return None if math.isnan(value) else value
+    if kind is dt.datetime and value.tzinfo is None:
+        return value
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("?", value)[:CELL_LIMIT]
+        return plain(str.__str__(value))
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         if pd.isna(value):
             return None
@@ -81,6 +96,15 @@ def plain(value):
     return plain(str(value))
 
 
+def plain_times(times: pd.Series) -> list:
+    """A column of times as `plain` gives each (naive UTC datetimes, None for none), converted at once."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_dtype(times.dtype):
+        times = times.dt.to_pydatetime()
+    return [plain(t) for t in times]
+
+
 class Cell:
     """A value ready for a sheet: `plain`, with its style (`Look`), in-workbook link and comment."""
 
@@ -99,43 +123,69 @@ class Look:
         self.xf, self.wraps = xf, wraps
 
 
+class Style:
+    """One set of style objects and the looks a value takes with it: a number or text as it is, a
+    text a spreadsheet would take for a formula or an error value with Excel's quote prefix, a time
+    with TIME_FORMAT unless a number format is given. Each look is registered with the workbook
+    when first needed (registering a style object hashes it, which costs more than a cell)."""
+
+    __slots__ = ("ws", "objects", "number_format", "looks")
+
+    def __init__(self, ws, font, fill_, align, number_format, border):
+        self.ws, self.objects, self.number_format = ws, (font, fill_, align, border), number_format
+        self.looks: dict[tuple[str | None, bool], Look] = {}
+
+    def of(self, value) -> Look:
+        """The look of `value` (as `plain` gives it)."""
+        kind = value.__class__
+        if kind is str and value[:1] in RISKY_START and risky(value):
+            return self._look(self.number_format, True)
+        if kind is dt.datetime:
+            return self._look(self.number_format or TIME_FORMAT, False)
+        return self._look(self.number_format, False)
+
+    def _look(self, number_format: str | None, quote: bool) -> Look:
+        look = self.looks.get((number_format, quote))
+        if look is None:
+            font, fill_, align, border = self.objects
+            probe = WriteOnlyCell(self.ws)
+            if number_format:
+                probe.number_format = number_format
+            for name, obj in (("font", font), ("fill", fill_), ("alignment", align), ("border", border)):
+                if obj is not None:
+                    setattr(probe, name, obj)
+            if quote:
+                probe.quotePrefix = True
+            array = probe._style or StyleArray()
+            xf = self.ws.parent._cell_styles.add(array) if any(array) else 0
+            look = self.looks[(number_format, quote)] = Look(xf, bool(align is not None and align.wrap_text))
+        return look
+
+
+def style(ws, font=None, fill_=None, align=WRAP, number_format=None, border=None) -> Style:
+    """The workbook's `Style` of these style objects (one per set, kept with the workbook together
+    with the objects, so that no id is reused for another object)."""
+    known = ws.parent.__dict__.setdefault("_logcorr_styles", {})
+    key = (id(font), id(fill_), id(align), number_format, id(border))
+    found = known.get(key)
+    if found is None:
+        found = known[key] = Style(ws, font, fill_, align, number_format, border)
+    return found
+
+
+def risky(text: str) -> bool:
+    """Whether a spreadsheet would take `text` for a formula or an error value (`#N/A`)."""
+    return is_formula_like(text) or text in ERROR_CODES or (len(text) > 1 and text[0] == "=")
+
+
 def cell(ws, value, *, font=None, fill_=None, align=WRAP, number_format=None, border=None,
          link: str | None = None, comment: str | None = None) -> Cell:
     """The one way a value becomes a cell: typed, never a formula (see the module's text)."""
     value = plain(value)
     if link:
         font = font or LINK_FONT
-    quote = False
-    if value.__class__ is str:
-        quote = is_formula_like(value) or value in ERROR_CODES or (len(value) > 1 and value[0] == "=")
-    elif isinstance(value, dt.datetime):
-        number_format = number_format or TIME_FORMAT
-    look = _look(ws, font, fill_, align, number_format, border, quote)
+    look = style(ws, font, fill_, align, number_format, border).of(value)
     return Cell(value, look, link, plain(comment) if comment else None)
-
-
-def _look(ws, font, fill_, align, number_format, border, quote: bool) -> Look:
-    """A cell's style, registered with the workbook once for each set of style objects (registering a
-    style object hashes it, which costs more than the rest of a cell). `quote`: a text stored with
-    Excel's quote prefix, so that it is never taken for a formula or an error value."""
-    wb = ws.parent
-    looks = wb.__dict__.setdefault("_logcorr_looks", {})
-    key = (id(font), id(fill_), id(align), number_format, id(border), quote)
-    known = looks.get(key)
-    if known is None:
-        probe = WriteOnlyCell(ws)
-        if number_format:
-            probe.number_format = number_format
-        for name, obj in (("font", font), ("fill", fill_), ("alignment", align), ("border", border)):
-            if obj is not None:
-                setattr(probe, name, obj)
-        if quote:
-            probe.quotePrefix = True
-        style = probe._style or StyleArray()
-        xf = wb._cell_styles.add(style) if any(style) else 0
-        # the style objects are kept beside their look, so that no id is reused for another object
-        known = looks[key] = (Look(xf, bool(align is not None and align.wrap_text)), (font, fill_, align, border))
-    return known[0]
 
 
 def lines_needed(value, width: float) -> int:
@@ -164,6 +214,7 @@ class Sheet:
         self.ws = ws = wb.create_sheet(title)
         self.widths = widths
         self.rows = 0
+        self.epoch = wb.epoch
         self.out = sheetxml.Rows(tempfile.TemporaryFile())
         self.links: list[Hyperlink] = []
         self.comments: list[CommentRecord] = []
@@ -199,38 +250,44 @@ class Sheet:
     def header(self, names: list[str], height: float | None = None) -> int:
         return self.row([self.cell(n, font=HEAD_FONT, fill_=HEAD_FILL, border=BOX) for n in names], height=height)
 
-    def row(self, values, height: float | None = None, **style) -> int:
-        """Append one row (values or ready cells); its height fits its longest wrapped text."""
-        blank = None if style.get("fill_") or style.get("border") else ""  # an empty cell that shows nothing
-        cells = [v if v.__class__ is Cell else None if v is None or (isinstance(v, str) and v == blank) else self.cell(v, **style)
-                 for v in values]
+    def row(self, values, height: float | None = None, **style_) -> int:
+        """Append one row of values or ready cells; the values take the row's style (`style_`, as
+        `cell` takes it). Its height fits its longest wrapped text."""
+        blank = None if style_.get("fill_") or style_.get("border") else ""  # an empty cell that shows nothing
+        look_of = style(self.ws, **style_).of
         self.rows += 1
-        lines = 1
-        for i, c in enumerate(cells):
-            if c is not None and c.look.wraps and c.value.__class__ is str:
-                lines = max(lines, lines_needed(c.value, self.widths[i] if i < len(self.widths) else 10))
+        number, letter, epoch = str(self.rows), self.out.letter, self.epoch
+        parts, lines = [], 1
+        for i, v in enumerate(values):
+            if v.__class__ is Cell:
+                value, look = v.value, v.look
+                if value is None and not look.xf and not v.comment:
+                    continue
+                if v.link or v.comment:
+                    self._extras(letter(i) + number, v)
+            elif v is None or (isinstance(v, str) and v == blank):
+                continue
+            else:
+                value = plain(v)
+                look = look_of(value)
+                if value is None and not look.xf:
+                    continue
+            parts.append(sheetxml.cell(letter(i) + number, value, look.xf, epoch))
+            if look.wraps and value.__class__ is str:
+                lines = max(lines, lines_needed(value, self.widths[i] if i < len(self.widths) else 10))
         if height or lines > 1:
             height = min(height or lines * LINE_PT, MAX_ROW_PT)
-        self.out.add(self._xml(cells, height or None))
+        self.out.add(sheetxml.row_start(self.rows, height or None) + "".join(parts) + "</row>")
         return self.rows
 
-    def _xml(self, cells: list[Cell | None], height: float | None) -> str:
-        number = str(self.rows)
-        epoch = self.ws.parent.epoch
-        parts = [sheetxml.row_start(self.rows, height)]
-        for i, c in enumerate(cells):
-            if c is None or (c.value is None and not c.look.xf and not c.comment):
-                continue
-            ref = self.out.letter(i) + number
-            parts.append(sheetxml.cell(ref, c.value, c.look.xf, epoch))
-            if c.link:
-                self.links.append(Hyperlink(ref=ref, location=c.link))
-            if c.comment:
-                note = self.comments
-                note.append(CommentRecord(ref=ref, author="logcorr", height=COMMENT_SIZE[1], width=COMMENT_SIZE[0]))
-                note[-1].text.t = c.comment
-        parts.append("</row>")
-        return "".join(parts)
+    def _extras(self, ref: str, c: Cell) -> None:
+        """The link and comment of the cell at `ref`, which openpyxl writes after the rows."""
+        if c.link:
+            self.links.append(Hyperlink(ref=ref, location=c.link))
+        if c.comment:
+            note = CommentRecord(ref=ref, author="logcorr", height=COMMENT_SIZE[1], width=COMMENT_SIZE[0])
+            note.text.t = c.comment
+            self.comments.append(note)
 
     def merge(self, first: int, last: int, row: int | None = None) -> None:
         """Merge columns `first`..`last` (1-based) of `row` (default: the last row written)."""
