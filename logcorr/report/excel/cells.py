@@ -129,20 +129,24 @@ class Style:
     with TIME_FORMAT unless a number format is given. Each look is registered with the workbook
     when first needed (registering a style object hashes it, which costs more than a cell)."""
 
-    __slots__ = ("ws", "objects", "number_format", "looks")
+    __slots__ = ("ws", "objects", "number_format", "looks", "base")
 
     def __init__(self, ws, font, fill_, align, number_format, border):
         self.ws, self.objects, self.number_format = ws, (font, fill_, align, border), number_format
         self.looks: dict[tuple[str | None, bool], Look] = {}
+        self.base: Look | None = None  # the look of a number or an ordinary text
 
     def of(self, value) -> Look:
         """The look of `value` (as `plain` gives it)."""
         kind = value.__class__
-        if kind is str and value[:1] in RISKY_START and risky(value):
-            return self._look(self.number_format, True)
-        if kind is dt.datetime:
+        if kind is str:
+            if value[:1] in RISKY_START and risky(value):
+                return self._look(self.number_format, True)
+        elif kind is dt.datetime:
             return self._look(self.number_format or TIME_FORMAT, False)
-        return self._look(self.number_format, False)
+        if self.base is None:
+            self.base = self._look(self.number_format, False)
+        return self.base
 
     def _look(self, number_format: str | None, quote: bool) -> Look:
         look = self.looks.get((number_format, quote))
@@ -193,6 +197,8 @@ def lines_needed(value, width: float) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per = max(int(width * 1.15) - 1, 1)
+    if len(value) <= per and "\n" not in value:
+        return 1
     return sum(max(math.ceil(len(part) / per), 1) for part in value.split("\n"))
 
 
@@ -256,7 +262,7 @@ class Sheet:
         blank = None if style_.get("fill_") or style_.get("border") else ""  # an empty cell that shows nothing
         look_of = style(self.ws, **style_).of
         self.rows += 1
-        number, letter, epoch = str(self.rows), self.out.letter, self.epoch
+        number, epoch = str(self.rows), self.epoch
         parts, lines = [], 1
         for i, v in enumerate(values):
             if v.__class__ is Cell:
@@ -264,7 +270,7 @@ class Sheet:
                 if value is None and not look.xf and not v.comment:
                     continue
                 if v.link or v.comment:
-                    self._extras(letter(i) + number, v)
+                    self._extras(sheetxml.ref(i, number), v)
             elif v is None or (isinstance(v, str) and v == blank):
                 continue
             else:
@@ -272,7 +278,7 @@ class Sheet:
                 look = look_of(value)
                 if value is None and not look.xf:
                     continue
-            parts.append(sheetxml.cell(letter(i) + number, value, look.xf, epoch))
+            parts.append(sheetxml.cell(sheetxml.ref(i, number), value, look.xf, epoch))
             if look.wraps and value.__class__ is str:
                 lines = max(lines, lines_needed(value, self.widths[i] if i < len(self.widths) else 10))
         if height or lines > 1:

@@ -14,14 +14,15 @@ wrote for the sheet, between its `<sheetData>` tags.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shutil
 from typing import IO
 
-from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 FLUSH_ROWS = 500  # rows kept as text before they are encoded into the temporary file
+LETTERS = [get_column_letter(i) for i in range(1, 703)]  # A .. ZZ
 _EMPTY = (b"<sheetData></sheetData>", b"<sheetData/>", b"<sheetData />")
 
 
@@ -38,6 +39,16 @@ def escape(text: str) -> str:
     return text
 
 
+def ref(column: int, row: str) -> str:
+    """The reference of a cell: its 0-based column and its row number (`A1`)."""
+    return (LETTERS[column] if column < len(LETTERS) else get_column_letter(column + 1)) + row
+
+
+def number(value) -> str:
+    """A number as openpyxl writes it (`safe_string`): 16 significant digits, nothing for inf."""
+    return "" if value != value or value in (math.inf, -math.inf) else "%.16g" % value
+
+
 def cell(ref: str, value, xf: int, epoch: dt.datetime) -> str:
     """One `<c>` element; `value` is what `cells.plain` gives (None, text, bool, number, datetime)."""
     s = f' s="{xf}"' if xf else ""
@@ -52,14 +63,14 @@ def cell(ref: str, value, xf: int, epoch: dt.datetime) -> str:
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, dt.datetime):
         value = to_excel(value, epoch)
-    return f'<c r="{ref}"{s} t="n"><v>{safe_string(value)}</v></c>'
+    return f'<c r="{ref}"{s} t="n"><v>{number(value)}</v></c>'
 
 
-def row_start(number: int, height: float | None) -> str:
+def row_start(row: int, height: float | None) -> str:
     """A `<row>` start tag, with its height when it has one (as openpyxl's row dimensions write it)."""
     if height is None:
-        return f'<row r="{number}">'
-    return f'<row r="{number}" ht="{safe_string(float(height))}" customHeight="1">'
+        return f'<row r="{row}">'
+    return f'<row r="{row}" ht="{number(float(height))}" customHeight="1">'
 
 
 class Rows:
@@ -68,13 +79,6 @@ class Rows:
     def __init__(self, file: IO[bytes]):
         self.file = file
         self.pending: list[str] = []
-        self.letters = [get_column_letter(i) for i in range(1, 27)]
-
-    def letter(self, column: int) -> str:
-        """The letter of a 0-based column index."""
-        while column >= len(self.letters):
-            self.letters.append(get_column_letter(len(self.letters) + 1))
-        return self.letters[column]
 
     def add(self, xml: str) -> None:
         self.pending.append(xml)
