@@ -66,14 +66,15 @@ def plain(value):
         if not value.isprintable():  # every character ILLEGAL looks for is unprintable
             value = ILLEGAL.sub("?", value)
         return value if len(value) <= CELL_LIMIT else value[:CELL_LIMIT]
-    if value is None:
-        return None
-    if kind is int:
+    if value is None or kind is int or (kind is dt.datetime and value.tzinfo is None):
         return value
     if kind is float:
         return None if math.isnan(value) else value
-    if kind is dt.datetime and value.tzinfo is None:
-        return value
+    return _plain_other(value)
+
+
+def _plain_other(value):
+    """`plain` of what is not a str, an int, a float or a naive datetime."""
     if isinstance(value, str):
         return plain(str.__str__(value))
     if isinstance(value, (pd.Timestamp, dt.datetime)):
@@ -264,21 +265,19 @@ class Sheet:
         self.rows += 1
         number, epoch = str(self.rows), self.epoch
         parts, lines = [], 1
-        for i, v in enumerate(values):
-            if v.__class__ is Cell:
-                value, look = v.value, v.look
-                if value is None and not look.xf and not v.comment:
+        for i, c in enumerate(values):
+            if c.__class__ is not Cell:
+                if c is None or (isinstance(c, str) and c == blank):
                     continue
-                if v.link or v.comment:
-                    self._extras(sheetxml.ref(i, number), v)
-            elif v is None or (isinstance(v, str) and v == blank):
+                value = plain(c)
+                c = Cell(value, look_of(value))
+            value, look = c.value, c.look
+            if value is None and not look.xf and not c.comment:
                 continue
-            else:
-                value = plain(v)
-                look = look_of(value)
-                if value is None and not look.xf:
-                    continue
-            parts.append(sheetxml.cell(sheetxml.ref(i, number), value, look.xf, epoch))
+            ref = sheetxml.ref(i, number)
+            parts.append(sheetxml.cell(ref, value, look.xf, epoch))
+            if c.link or c.comment:
+                self._extras(ref, c)
             if look.wraps and value.__class__ is str:
                 lines = max(lines, lines_needed(value, self.widths[i] if i < len(self.widths) else 10))
         if height or lines > 1:
