@@ -1,10 +1,12 @@
 """Cells and sheets of the workbook: the one writer of cell values, the styles, the print setup.
 
-Every value reaches a sheet through `cell()`: numbers stay numbers, times become date cells (UTC,
-no time zone, as Excel wants), and every text is stored as text. A text that a spreadsheet would
-take for a formula (`safe.is_formula_like`: `=HYPERLINK(...)`, `+cmd|...`, `@SUM(...)`) is written
-with the string cell type and a quote prefix, never as a formula: the bundle's texts (display
-names, User-Agent, ms-diagnostics reasons, file names) are not trusted.
+Every value reaches a sheet as a `Cell` (`cell()`, or `Sheet.row` for a row's bare values): made
+`plain` (numbers stay numbers, times become date cells in UTC with no time zone, as Excel wants, and
+every text is stored as text, cleaned of what XML cannot hold and cut to Excel's limit) and given
+its `Style`'s look. A text that a spreadsheet would take for a formula (`safe.is_formula_like`:
+`=HYPERLINK(...)`, `+cmd|...`, `@SUM(...)`) or for an error value (`#N/A`) is written as an inline
+string with a quote prefix, never as a formula: the bundle's texts (display names, User-Agent,
+ms-diagnostics reasons, file names) are not trusted. `sheetxml` writes the rows.
 """
 from __future__ import annotations
 
