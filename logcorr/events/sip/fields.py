@@ -4,22 +4,30 @@ from __future__ import annotations
 import re
 
 from .. import msdiag
-from .message import SipMessage
-from .sdp import Sdp
+from .message import SipMessage, cseq_parts
+from .sdp import Sdp, sdp_columns
 
 DIAGNOSTIC_HEADERS = ("ms-diagnostics", "ms-diagnostics-public", "ms-client-diagnostics")
 VIA_TRANSPORT = re.compile(r"SIP/2\.0/([A-Za-z]+)", re.IGNORECASE)
 
 
 def via_transport(msg: SipMessage) -> str:
-    m = VIA_TRANSPORT.search(msg.header("Via"))
+    return _transport(msg.header("Via"))
+
+
+def _transport(via: str) -> str:
+    m = VIA_TRANSPORT.search(via)
     return m.group(1).upper() if m else ""
 
 
 def via_hops(msg: SipMessage) -> list[tuple[str, str]]:
     """(sent-by, parameters) of every Via entry, top first (a header may hold several)."""
+    return _hops(msg.index().get("via", ()))
+
+
+def _hops(values) -> list[tuple[str, str]]:
     hops = []
-    for value in msg.header_all("Via"):
+    for value in values:
         for entry in value.split(","):
             protocol, _, rest = entry.strip().partition(" ")
             sent_by, _, params = rest.strip().partition(";")
@@ -37,59 +45,103 @@ _DIAGNOSTIC_NAMES = frozenset(n.lower() for n in DIAGNOSTIC_HEADERS)
 
 def ms_diagnostics(msg: SipMessage) -> str:
     """The ms-diagnostics(-public) and ms-client-diagnostics values, in the order sent."""
-    if not any(msg._values(n) for n in DIAGNOSTIC_HEADERS):
+    return _diagnostics(msg, msg.index())
+
+
+def _diagnostics(msg: SipMessage, index: dict[str, list[str]]) -> str:
+    if _DIAGNOSTIC_NAMES.isdisjoint(index):
         return ""
     return ";".join(v for n, v in msg.headers if n.lower() in _DIAGNOSTIC_NAMES)
 
 
+_NO_SDP = Sdp()
+_NO_VIA = ("", "", "")
+# columns worked out once per text: a dialog's messages repeat their Via values (a response
+# echoes its request's), an answer or a refresh its SDP; strings only, so nothing is shared
+_SDP_SEEN: dict[str, tuple[str, str, str, str, str]] = {}
+_VIA_SEEN: dict[tuple[str, ...], tuple[str, str, str]] = {}
+_SEEN_MAX = 2048
+
+
 def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
     """The event columns a SIP message fills (source, time and addresses are the caller's)."""
-    number, cseq_method = msg.cseq
+    index = msg.index()
+    number, cseq_method = cseq_parts((index.get("cseq") or ("",))[0])
     if msg.is_request:
-        event = msg.method
-    elif msg.status is not None:
-        event = f"{msg.status} {cseq_method}".strip()
+        event, summary = msg.method, f"{msg.method} {msg.uri}"
     else:
-        event = "unparsed"
-    sdp = msg.sdp or Sdp()
-    media = sdp.media_types
-    relays = sdp.relay_candidates()
-    diags = ms_diagnostics(msg)
-    hops = via_hops(msg)
-    if msg.is_request:
-        summary = f"{msg.method} {msg.uri}"
-    else:
+        event = f"{msg.status} {cseq_method}".strip() if msg.status is not None else "unparsed"
         summary = f"{msg.status} {msg.reason} ({cseq_method})".replace("  ", " ")
+    media, relays, ufrags, pwds, candidates = _sdp_columns(msg)
+    diags = _diagnostics(msg, index)
+    vias = index.get("via")
+    transport, via, expressway_via = _via_columns(tuple(vias)) if vias else _NO_VIA
     if media:
-        summary += f" sdp: {','.join(media)}"
+        summary += f" sdp: {media}"
     if relays:
-        summary += f" relay: {';'.join(relays)}"
+        summary += f" relay: {relays}"
     if diags:
         summary += f" ms-diagnostics: {diags}"
         icewarn = msdiag.describe(diags)
         if icewarn:
             summary += f" {icewarn}"
+    first = {name: values[0] for name, values in index.items()}
     return {
         "proto": "sip",
         "event": event,
-        "call_id": msg.call_id,
+        "call_id": first.get("call-id", ""),
         "cseq": number,
         "method": msg.method,
         "reason": msg.reason,
         "status": msg.status,
-        "sdp_media": ",".join(media),
-        "relay_candidates": ";".join(relays),
+        "sdp_media": media,
+        "relay_candidates": relays,
         "ms_diagnostics": diags,
-        "transport": via_transport(msg),
-        **_ice_columns(sdp),
-        "candidates": ";".join(sdp.candidates()),
-        "conversation_id": (msg.header("Ms-Conversation-ID").split() or [""])[0],
-        "user_agent": msg.header("User-Agent") or msg.header("Server"),
-        "via": ";".join(hop for hop, _ in hops),
-        "expressway_via": ";".join(hop for hop, params in hops if EXPRESSWAY_VIA_PARAMS.search(params)),
+        "transport": transport,
+        "ice_ufrag": ufrags,
+        "ice_pwd": pwds,
+        "candidates": candidates,
+        "conversation_id": (first.get("ms-conversation-id", "").split() or [""])[0],
+        "user_agent": first.get("user-agent") or first.get("server", ""),
+        "via": via,
+        "expressway_via": expressway_via,
         "summary": summary,
         "raw": raw if raw is not None else _render(msg),
     }
+
+
+def _sdp_columns(msg: SipMessage) -> tuple[str, str, str, str, str]:
+    """sdp_media, relay_candidates, ice_ufrag, ice_pwd and candidates of the message's SDP."""
+    if msg._sdp is not None:  # already read in full
+        return _columns_of(msg._sdp)
+    text = msg.sdp_text
+    if text is None:
+        return _columns_of(_NO_SDP)
+    found = _SDP_SEEN.get(text)
+    if found is None:
+        if len(_SDP_SEEN) >= _SEEN_MAX:
+            _SDP_SEEN.clear()
+        found = _SDP_SEEN[text] = _columns_of(sdp_columns(text))  # without reading every attribute
+    return found
+
+
+def _columns_of(sdp: Sdp) -> tuple[str, str, str, str, str]:
+    ice = _ice_columns(sdp)
+    return (",".join(sdp.media_types), ";".join(sdp.relay_candidates()), ice["ice_ufrag"], ice["ice_pwd"],
+            ";".join(sdp.candidates()))
+
+
+def _via_columns(vias: tuple[str, ...]) -> tuple[str, str, str]:
+    """transport (of the top Via), via and expressway_via."""
+    found = _VIA_SEEN.get(vias)
+    if found is None:
+        if len(_VIA_SEEN) >= _SEEN_MAX:
+            _VIA_SEEN.clear()
+        hops = _hops(vias)
+        found = _VIA_SEEN[vias] = (
+            _transport(vias[0]), ";".join(hop for hop, _ in hops),
+            ";".join(hop for hop, params in hops if EXPRESSWAY_VIA_PARAMS.search(params)))
+    return found
 
 
 def _ice_columns(sdp: Sdp) -> dict:

@@ -41,28 +41,40 @@ class SipMessage:
     reason: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str = ""
-    sdp: Sdp | None = None
     defects: list[str] = field(default_factory=list)
-    # the headers as last indexed, and their values by lower-case name (see _values)
+    # the headers as last indexed, and their values by lower-case name (see index)
     _by_name: tuple = field(default=((), {}), init=False, repr=False, compare=False)
+    # the SDP text of the body (None: none), read when `sdp` is first asked for
+    sdp_text: str | None = field(default=None, repr=False)
+    _sdp: Sdp | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def sdp(self) -> Sdp | None:
+        """The SDP of the body (a multipart body's SDP part), None without one."""
+        if self._sdp is None and self.sdp_text is not None:
+            self._sdp = parse_sdp(self.sdp_text)
+        return self._sdp
 
     @property
     def is_request(self) -> bool:
         return self.status is None and bool(self.start_line)
 
-    def _values(self, name: str) -> list[str]:
-        """The values of header `name` (any case), in order, from an index by lower-case name that
-        is built again whenever `headers` no longer holds what it was built from."""
+    def index(self) -> dict[str, list[str]]:
+        """The values of every header by lower-case name, in order: built when the message is read,
+        and again whenever `headers` no longer holds what it was built from."""
         seen, index = self._by_name
         if seen != self.headers:
             index = {}
             for n, v in self.headers:
                 index.setdefault(n.lower(), []).append(v)
             self._by_name = (list(self.headers), index)
-        return index.get(name.lower(), [])
+        return index
+
+    def _values(self, name: str) -> list[str]:
+        return self.index().get(name.lower(), [])
 
     def header(self, name: str) -> str:
-        values = self._values(name)
+        values = self.index().get(name.lower())
         return values[0] if values else ""
 
     def header_all(self, name: str) -> list[str]:
@@ -74,8 +86,13 @@ class SipMessage:
 
     @property
     def cseq(self) -> tuple[str, str]:
-        parts = self.header("CSeq").split()
-        return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")  # a token, as sent
+        return cseq_parts(self.header("CSeq"))
+
+
+def cseq_parts(value: str) -> tuple[str, str]:
+    """(number, method) of a CSeq value, each a token as sent, empty when missing."""
+    parts = value.split()
+    return (parts[0] if parts else "", parts[1] if len(parts) > 1 else "")
 
 
 def looks_like_sip(text: str) -> bool:
@@ -98,58 +115,100 @@ def canonical_header(name: str) -> str:
     return found
 
 
+# a header line's name as written (before the colon, white space and all) -> (canonical spelling,
+# its lower case), or None when it is no header name (empty, or a space inside)
+_NAMES_SEEN: dict[str, tuple[str, str] | None] = {}
+
+
+def _header_name(written: str) -> tuple[str, str] | None:
+    name = written.strip()
+    if not name or " " in name:
+        found = None
+    else:
+        canonical = canonical_header(name)
+        found = (canonical, canonical.lower())
+    if len(_NAMES_SEEN) >= 4096:
+        _NAMES_SEEN.clear()
+    _NAMES_SEEN[written] = found
+    return found
+
+
 def parse_message(text: str) -> SipMessage:
     """Read one SIP message. Line ends may be CRLF or LF; the body is what follows the blank line."""
     msg = SipMessage()
     lines = text.lstrip("\r\n").split("\n")
-    if not lines or not lines[0].strip():
+    first = lines[0]
+    if not first or first.isspace():
         msg.defects.append("empty message")
         return msg
-    msg.start_line = lines[0].rstrip("\r").strip()
-    if m := REQUEST_LINE.match(msg.start_line):
-        msg.method, msg.uri = m.group(1), m.group(2)
-        if m.group(3) != "SIP/2.0":
-            msg.defects.append(f"version {m.group(3)} is not SIP/2.0")
-    elif m := STATUS_LINE.match(msg.start_line):
+    msg.start_line = start = first.rstrip("\r").strip()
+    if m := REQUEST_LINE.match(start):
+        msg.method, msg.uri, version = m.groups()
+        if version != "SIP/2.0":
+            msg.defects.append(f"version {version} is not SIP/2.0")
+    elif m := STATUS_LINE.match(start):
         msg.status, msg.reason = int(m.group(1)), (m.group(2) or "").strip()
     else:
         msg.defects.append("start line is not SIP")
-    i, count, headers = 1, len(lines), msg.headers
+    end, index = _read_headers(msg, lines)
+    if end < len(lines):
+        body = "\n".join(lines[end + 1:])
+        if "\r" in body:  # each line's trailing CRs go; one CR before each LF is all CRLF text has
+            simple = "\r\r" not in body and not body.endswith("\r")
+            body = body.replace("\r\n", "\n") if simple else "\n".join(l.rstrip("\r") for l in lines[end + 1:])
+        msg.body = body
+    if msg.status is not None:
+        msg.method = cseq_parts((index.get("cseq") or ("",))[0])[1]
+    msg.defects.extend(field_defects(msg, first, index))
+    msg.sdp_text = _find_sdp(msg, index)
+    return msg
+
+
+def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, list[str]]]:
+    """Fill `msg.headers` from the lines after the start line; the index of the blank line (else
+    the number of lines) and the headers' values by lower-case name."""
+    headers, index, names = msg.headers, {}, _NAMES_SEEN
     folded: dict[int, list[str]] = {}  # header index -> its continuation lines, joined at the end
+    i, count = 1, len(lines)
     while i < count:  # i stops at the blank line, else at the end
         line = lines[i].rstrip("\r")
-        if not line.strip():
+        if not line or line.isspace():
             break
         i += 1
         if line[0] in " \t" and headers:  # folded continuation (RFC 3261 7.3.1)
             folded.setdefault(len(headers) - 1, []).append(line.strip())
             continue
-        name, sep, value = line.partition(":")
-        name = name.strip()
-        if not sep or not name or " " in name:
+        written, sep, value = line.partition(":")
+        name = names[written] if written in names else _header_name(written)
+        if not sep or name is None:
             msg.defects.append(f"not a header: {line[:60]!r}")
             continue
-        headers.append((canonical_header(name), value.strip()))
-    for index, more in folded.items():
-        name, value = msg.headers[index]
-        msg.headers[index] = (name, " ".join([value, *more]))
-    msg.body = "\n".join(l.rstrip("\r") for l in lines[i + 1 :]) if i < len(lines) else ""
-    if msg.status is not None:
-        msg.method = msg.cseq[1]
-    msg.defects.extend(field_defects(msg, lines[0]))
-    msg.sdp = _find_sdp(msg)
-    return msg
+        value = value.strip()
+        headers.append((name[0], value))
+        if name[1] in index:
+            index[name[1]].append(value)
+        else:
+            index[name[1]] = [value]
+    if folded:
+        for at, more in folded.items():
+            name, value = headers[at]
+            headers[at] = (name, " ".join([value, *more]))
+        index = {}
+        for n, v in headers:
+            index.setdefault(n.lower(), []).append(v)
+    msg._by_name = (list(headers), index)
+    return i, index
 
 
-
-def _find_sdp(msg: SipMessage) -> Sdp | None:
-    ctype = msg.header("Content-Type").lower()
+def _find_sdp(msg: SipMessage, index: dict[str, list[str]]) -> str | None:
+    """The SDP text of the body: all of it, or a multipart body's SDP part; None without one."""
     body = msg.body
-    if not body.strip():
+    if not body or body.isspace():
         return None
+    content_type = (index.get("content-type") or ("",))[0]
+    ctype = content_type.lower()
     if ctype.startswith("multipart/"):
-        part = pick_sdp_part(body, msg.header("Content-Type"))
-        return parse_sdp(part) if part is not None else None
+        return pick_sdp_part(body, content_type)
     if "application/sdp" in ctype or (not ctype and body.lstrip().startswith("v=0")):
-        return parse_sdp(body)
+        return body
     return None

@@ -123,43 +123,57 @@ def pick_sdp_part(body: str, content_type: str) -> str | None:
 
 
 def parse_sdp(text: str) -> Sdp:
-    sdp = Sdp()
+    return _read(text.split("\n"), Sdp())
+
+
+# every line that can give an event column: an m= line, ICE credentials, a candidate (the lines
+# `_read` takes up hold these words; `.` stops at LF only, as `split("\n")` does)
+_COLUMN_LINES = re.compile(r"^.*(?:m=|a=(?:ice-ufrag|ice-pwd|candidate|x-candidate-ipv6)).*$", re.MULTILINE)
+
+
+def sdp_columns(text: str) -> Sdp:
+    """What of an SDP the event columns read: the media of every m= line with their ICE
+    credentials and candidates, as :func:`parse_sdp` gives them (other attributes and the
+    session's c= address are not looked for)."""
+    return _read(_COLUMN_LINES.findall(text), Sdp())
+
+
+_ICE_CREDENTIALS = {"ice-ufrag": "ice_ufrag", "ice-pwd": "ice_pwd"}
+_CANDIDATE_NAMES = frozenset(("candidate", "x-candidate-ipv6"))
+
+
+def _read(lines, sdp: Sdp) -> Sdp:
     current: Media | None = None
-    for raw in text.split("\n"):
+    for raw in lines:
         line = raw.strip()
         if len(line) < 2 or line[1] != "=":
             continue
-        kind, value = line[0], line[2:]
-        if kind == "m":
-            parts = value.split()
+        kind = line[0]
+        if kind == "a":  # at session level (no m= yet) or in a medium
+            name, _, attr = line[2:].partition(":")
+            if name in _ICE_CREDENTIALS:
+                setattr(current if current is not None else sdp, _ICE_CREDENTIALS[name], attr.strip())
+            elif current is None:
+                continue
+            elif name in _CANDIDATE_NAMES:
+                cand = parse_candidate(attr)
+                if cand is not None:
+                    current.candidates.append(cand)
+            else:
+                current.attributes.append((name, attr.strip()))
+        elif kind == "m":
+            parts = line[2:].split()
             port = decimal(parts[1].split("/")[0]) if len(parts) > 1 else None
             current = Media(kind=parts[0] if parts else "", port=port,
                             proto=parts[2] if len(parts) > 2 else "")
             sdp.media.append(current)
         elif kind == "c" and current is None:
-            parts = value.split()
+            parts = line[2:].split()
             sdp.connection = parts[2] if len(parts) > 2 else ""
-        elif kind == "a":
-            _attribute(sdp, current, value)
     for m in sdp.media:  # session-level ICE credentials apply to media without their own
         m.ice_ufrag = m.ice_ufrag or sdp.ice_ufrag
         m.ice_pwd = m.ice_pwd or sdp.ice_pwd
     return sdp
-
-
-def _attribute(sdp: Sdp, media: Media | None, value: str) -> None:
-    """One `a=` line, at session level (`media` None) or in a medium."""
-    name, _, attr = value.partition(":")
-    if name in ("ice-ufrag", "ice-pwd"):
-        setattr(media if media is not None else sdp, name.replace("-", "_"), attr.strip())
-    elif media is None:
-        return
-    elif name in ("candidate", "x-candidate-ipv6"):
-        cand = parse_candidate(attr)
-        if cand is not None:
-            media.candidates.append(cand)
-    else:
-        media.attributes.append((name, attr.strip()))
 
 
 def parse_candidate(value: str) -> Candidate | None:

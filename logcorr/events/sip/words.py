@@ -14,10 +14,11 @@ def decimal(text: str, max_digits: int = 9) -> int | None:
     digits, which no SIP field uses; and ``int`` refuses more than 4300 digits. More than
     ``max_digits`` digits is no such field either (and would not fit the event table's integers).
     """
-    text = text.strip()
-    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
-        return None
-    return int(text)
+    if not (text.isascii() and text.isdigit()):  # most come stripped already
+        text = text.strip()
+        if not (text.isascii() and text.isdigit()):
+            return None
+    return int(text) if len(text) <= max_digits else None
 
 
 def join_address(ip: str, port: int | str | None) -> str:
