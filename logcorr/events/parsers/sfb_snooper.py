@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from logcorr.events import sip
-from logcorr.events.scrape import unjoin_sip
+from logcorr.events.scrape import JOINED_HEADER, JOINED_REQUEST_LINE, unjoin_sip
 from logcorr.events.parsers import sfb_uccapi
 from logcorr.events.parsers.base import ParseContext, utc
-from logcorr.events.parsers.text import LineReader, TextParser
+from logcorr.events.parsers.text import LineReader, TextLoop, TextParser
 
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"
@@ -81,19 +81,23 @@ class _Reader(LineReader):
         self.record: _Record | None = None
         self.client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
 
-    def line(self, pos: int, line: str) -> Iterator[dict]:
-        if self.record is None:
-            m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
-            if m is None:
-                yield from self._outside(pos, line)
-                return
-            # `$$begin_record` ends the line, or is missing (diagnostic records)
-            yield from self.client.end()
-            self.record = _start(m, pos)
-            line = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
-            if not line:  # else a web copy joined the first field line on
-                return
-        yield from self._inside(pos, line)
+    def line(self, pos: int, line: str) -> Iterable[dict]:
+        record = self.record
+        if record is not None:
+            if END not in line and not line.startswith("TL_") and len(record.lines) < MAX_RECORD_LINES:
+                record.lines.append(line)  # most lines: one more line of the open record
+                return ()
+            return list(self._inside(pos, line))
+        m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
+        if m is None:
+            return list(self._outside(pos, line))
+        # `$$begin_record` ends the line, or is missing (diagnostic records)
+        out = list(self.client.end())
+        self.record = _start(m, pos)
+        line = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
+        if line:  # a web copy joined the first field line on
+            out.extend(self._inside(pos, line))
+        return out
 
     def carry(self) -> tuple:
         r = self.record
@@ -144,6 +148,23 @@ class SnooperParser(TextParser):
     sniff = staticmethod(sniff)
     cut_here = staticmethod(cut_here)
 
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        """The base loop, with the lines inside a record taken straight into it: such a line
+        (neither ending the record nor starting another) is never stray and completes nothing,
+        so the loop's step would only append it."""
+        loop = TextLoop(self, self.reader(ctx), ctx)
+        reader = loop.reader
+        for pos, text in enumerate(self.lines(stream), 1):
+            record = reader.record
+            if (record is not None and END not in text and not text.startswith("TL_")
+                    and len(record.lines) < MAX_RECORD_LINES):
+                record.lines.append(text)
+                continue
+            yield from loop.step(pos, text)
+            if loop.gave_up:
+                break
+        yield from loop.finish()
+
 
 def _start(m: re.Match, lineno: int) -> _Record:
     level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
@@ -160,22 +181,22 @@ def _finish(rec: _Record, ctx: ParseContext) -> Iterator[dict]:
         ctx.skip(rec.pos, "bad time stamp")
         return
     base = {"ts": rec.ts, "source": NAME, "host": rec.host, "file": ctx.file, "pos": rec.pos}
-    lines = _unjoin(rec.lines)
-    fields = _fields(lines)
+    record = _unjoin(rec.lines)
+    fields = _fields(record)
     if rec.flag == "TF_PROTOCOL" and "Start-Line" in fields:
-        event = _protocol(lines, fields, base, ctx, rec.pos)
+        event = _protocol(record, fields, base, ctx, rec.pos)
         if event:
             yield event
     elif rec.flag == "TF_DIAG" or fields.get("LogType", "").lower() == "diagnostic":
         yield _diagnostic(fields, base, rec)
 
 
-def _protocol(lines, fields, base, ctx, pos) -> dict | None:
-    text = protocol_sip_text(lines)
+def _protocol(record, fields, base, ctx, pos) -> dict | None:
+    text = protocol_sip_text(record)
     if text is None:
         ctx.skip(pos, "protocol record without Start-Line")
         return None
-    msg = sip.parse_message(unjoin_sip(text))
+    msg = sip.parse_message(unjoin_sip(text) if _joined_sip(text) else text)
     if not msg.start_line or "start line is not SIP" in msg.defects:
         ctx.warn(pos, "protocol record whose Start-Line is not SIP")
     ev = sip.event_fields(msg, raw=text)
@@ -184,6 +205,15 @@ def _protocol(lines, fields, base, ctx, pos) -> dict | None:
     peer = fields.get("Peer", "").strip()
     src, dst = (peer, "") if direction == "in" else ("", peer) if direction == "out" else ("", "")
     return dict(base, direction=direction, src=src, dst=dst, **ev)
+
+
+def _joined_sip(text: str) -> bool:
+    """Whether `unjoin_sip` may find anything to cut in a record's SIP text: a request line with
+    more after its version, a one-line SDP, a header name after a space in the header block. A
+    record written by the server itself has none of them."""
+    head = text.find("\r\n\r\n")  # the header block ends there at the latest
+    return bool(JOINED_REQUEST_LINE.match(text) or "v=0 " in text
+                or JOINED_HEADER.search(text, 0, len(text) if head < 0 else head))
 
 
 def _diagnostic(fields, base, rec) -> dict:
@@ -202,9 +232,14 @@ def _diagnostic(fields, base, rec) -> dict:
                 reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
 
 
-def _unjoin(lines: list[str]) -> list[str]:
-    """Record lines as written: a web copy's joined field lines are cut at the field names.
-    Lines of the SIP message (headers, body) are left alone."""
+def _unjoin(lines: list[str]) -> str:
+    """The record's lines as written, joined by LF: a web copy's joined field lines are cut at
+    the field names. Lines of the SIP message (headers, body) are left alone."""
+    text = "\n".join(lines)
+    body = 0 if text.startswith("Message-Body:") else text.find("\nMessage-Body:") + 1
+    end = text.find("\n", body) if body or text.startswith("Message-Body:") else -1
+    if not JOINED_FIELD.search(text, 0, len(text) if end < 0 else end):
+        return text  # no field name after a space up to the body: nothing was joined
     out: list[str] = []
     in_body = False
     for line in lines:
@@ -215,44 +250,49 @@ def _unjoin(lines: list[str]) -> list[str]:
             out.append(piece)
             if piece.startswith("Message-Body:"):
                 in_body = True
-    return out
+    return "\n".join(out)
 
 
-def _fields(lines: list[str]) -> dict[str, str]:
-    """The record's own fields (first occurrence), up to the message body."""
+# a line of one of the record's own fields, and the line that ends them (its name Message-Body)
+FIELD_LINE = re.compile(r"^(" + "|".join(re.escape(f) for f in RECORD_FIELDS) + r"):(.*)", re.MULTILINE)
+BODY_LINE = re.compile(r"^Message-Body(?::|$)", re.MULTILINE)
+
+
+def _fields(record: str) -> dict[str, str]:
+    """The record's own fields (first occurrence), up to the message body (`record`: its lines
+    joined by LF)."""
+    body = BODY_LINE.search(record)
+    end = len(record) if body is None else record.find("\n", body.start())
     out: dict[str, str] = {}
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep and name in RECORD_FIELDS and name not in out:
-            out[name] = value.strip()
-        if name == "Message-Body":
-            break
+    for m in FIELD_LINE.finditer(record, 0, len(record) if end < 0 else end):
+        if m.group(1) not in out:
+            out[m.group(1)] = m.group(2).strip()
     return out
 
 
-def protocol_sip_text(lines: list[str]) -> str | None:
-    """The SIP message of a protocol record: Start-Line, the header lines after it, the body."""
-    start = None
-    for i, line in enumerate(lines):
-        if line.startswith("Start-Line:"):
-            start = i
-            break
-    if start is None:
+def protocol_sip_text(record: str) -> str | None:
+    """The SIP message of a protocol record (its lines joined by LF): Start-Line, the header lines
+    after it, the body; CRLF line ends."""
+    start = 0 if record.startswith("Start-Line:") else record.find("\nStart-Line:") + 1
+    if not start and not record.startswith("Start-Line:"):
         return None
-    out = [lines[start].partition(":")[2].strip()]
-    body: list[str] | None = None
-    for line in lines[start + 1:]:
-        if body is not None:
-            body.append(line)
-        elif line.startswith("Message-Body:"):
-            first = line.partition(":")[2].strip()
-            body = [] if first in ("-", "") else [first]
-        else:
-            out.append(line)
-    text = "\r\n".join(out) + "\r\n\r\n"
-    if body:
-        text += "\r\n".join(body)
-    return text
+    end = record.find("\n", start)
+    first = record[start:len(record) if end < 0 else end].partition(":")[2].strip()
+    if end < 0:
+        return first + "\r\n\r\n"
+    body = record.find("\nMessage-Body:", end)  # the first such line after the Start-Line
+    if body == end:  # no header lines
+        text = first + "\r\n\r\n"
+    else:
+        text = first + "\r\n" + record[end + 1:len(record) if body < 0 else body].replace("\n", "\r\n") + "\r\n\r\n"
+    if body < 0:
+        return text
+    body_end = record.find("\n", body + 1)
+    value = record[body + 1:len(record) if body_end < 0 else body_end].partition(":")[2].strip()
+    lines = [] if value in ("-", "") else [value]  # "-": no body
+    if body_end >= 0:
+        lines.append(record[body_end + 1:].replace("\n", "\r\n"))
+    return text + "\r\n".join(lines)
 
 
 PARSER = SnooperParser()

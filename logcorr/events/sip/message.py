@@ -164,31 +164,42 @@ def parse_message(text: str) -> SipMessage:
     return msg
 
 
+# a header line as written -> (canonical name, its lower case, value): a dialog's messages repeat
+# most of their lines (From, To, Call-ID, Supported, Allow, User-Agent...); only header lines are
+# kept (not folded ones, not blank ones), strings only
+_LINES_SEEN: dict[str, tuple[str, str, str]] = {}
+
+
 def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, list[str]]]:
     """Fill `msg.headers` from the lines after the start line; the index of the blank line (else
     the number of lines) and the headers' values by lower-case name."""
-    headers, index, names = msg.headers, {}, _NAMES_SEEN
+    headers, index, seen = msg.headers, {}, _LINES_SEEN
     folded: dict[int, list[str]] = {}  # header index -> its continuation lines, joined at the end
-    i, count = 1, len(lines)
-    while i < count:  # i stops at the blank line, else at the end
-        line = lines[i].rstrip("\r")
-        if not line or line.isspace():
-            break
-        i += 1
-        if line[0] in " \t" and headers:  # folded continuation (RFC 3261 7.3.1)
-            folded.setdefault(len(headers) - 1, []).append(line.strip())
-            continue
-        written, sep, value = line.partition(":")
-        name = names[written] if written in names else _header_name(written)
-        if not sep or name is None:
-            msg.defects.append(f"not a header: {line[:60]!r}")
-            continue
-        value = value.strip()
-        headers.append((name[0], value))
-        if name[1] in index:
-            index[name[1]].append(value)
+    end = len(lines)
+    for i in range(1, end):  # stops at the blank line
+        written = lines[i]
+        header = seen.get(written)
+        if header is None:
+            line = written.rstrip("\r")
+            if not line or line.isspace():
+                end = i
+                break
+            if line[0] in " \t" and headers:  # folded continuation (RFC 3261 7.3.1)
+                folded.setdefault(len(headers) - 1, []).append(line.strip())
+                continue
+            header = _header_line(line)
+            if header is None:
+                msg.defects.append(f"not a header: {line[:60]!r}")
+                continue
+            if line[0] not in " \t":
+                if len(seen) >= 8192:
+                    seen.clear()
+                seen[written] = header
+        headers.append((header[0], header[2]))
+        if header[1] in index:
+            index[header[1]].append(header[2])
         else:
-            index[name[1]] = [value]
+            index[header[1]] = [header[2]]
     if folded:
         for at, more in folded.items():
             name, value = headers[at]
@@ -197,7 +208,16 @@ def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, lis
         for n, v in headers:
             index.setdefault(n.lower(), []).append(v)
     msg._by_name = (list(headers), index)
-    return i, index
+    return end, index
+
+
+def _header_line(line: str) -> tuple[str, str, str] | None:
+    """(canonical name, its lower case, value) of a header line, None when it is none."""
+    written, sep, value = line.partition(":")
+    name = _NAMES_SEEN[written] if written in _NAMES_SEEN else _header_name(written)
+    if not sep or name is None:
+        return None
+    return name[0], name[1], value.strip()
 
 
 def _find_sdp(msg: SipMessage, index: dict[str, list[str]]) -> str | None:
