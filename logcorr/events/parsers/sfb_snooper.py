@@ -154,15 +154,16 @@ class SnooperParser(TextParser):
         so the loop's step would only append it."""
         loop = TextLoop(self, self.reader(ctx), ctx)
         reader = loop.reader
+        lines: list[str] | None = None  # the open record's lines
         for pos, text in enumerate(self.lines(stream), 1):
-            record = reader.record
-            if (record is not None and END not in text and not text.startswith("TL_")
-                    and len(record.lines) < MAX_RECORD_LINES):
-                record.lines.append(text)
+            if (lines is not None and END not in text and not text.startswith("TL_")
+                    and len(lines) < MAX_RECORD_LINES):
+                lines.append(text)
                 continue
             yield from loop.step(pos, text)
             if loop.gave_up:
                 break
+            lines = None if reader.record is None else reader.record.lines
         yield from loop.finish()
 
 
@@ -236,8 +237,8 @@ def _unjoin(lines: list[str]) -> str:
     """The record's lines as written, joined by LF: a web copy's joined field lines are cut at
     the field names. Lines of the SIP message (headers, body) are left alone."""
     text = "\n".join(lines)
-    body = 0 if text.startswith("Message-Body:") else text.find("\nMessage-Body:") + 1
-    end = text.find("\n", body) if body or text.startswith("Message-Body:") else -1
+    body = _line_start(text, "Message-Body:")
+    end = -1 if body < 0 else text.find("\n", body)
     if not JOINED_FIELD.search(text, 0, len(text) if end < 0 else end):
         return text  # no field name after a space up to the body: nothing was joined
     out: list[str] = []
@@ -253,28 +254,39 @@ def _unjoin(lines: list[str]) -> str:
     return "\n".join(out)
 
 
-# a line of one of the record's own fields, and the line that ends them (its name Message-Body)
-FIELD_LINE = re.compile(r"^(" + "|".join(re.escape(f) for f in RECORD_FIELDS) + r"):(.*)", re.MULTILINE)
-BODY_LINE = re.compile(r"^Message-Body(?::|$)", re.MULTILINE)
+def _line_start(text: str, prefix: str, start: int = 0, end: int | None = None) -> int:
+    """Where the first line of `text[start:end]` that starts with `prefix` starts, else -1."""
+    if text.startswith(prefix, start, end):
+        return start
+    at = text.find("\n" + prefix, start, end)
+    return at + 1 if at >= 0 else -1
 
 
 def _fields(record: str) -> dict[str, str]:
     """The record's own fields (first occurrence), up to the message body (`record`: its lines
-    joined by LF)."""
-    body = BODY_LINE.search(record)
-    end = len(record) if body is None else record.find("\n", body.start())
+    joined by LF; the body starts after the first line named Message-Body, colon or not)."""
+    end = len(record)
+    at = record.find("Message-Body")
+    while at >= 0:
+        if (at == 0 or record[at - 1] == "\n") and record[at + 12:at + 13] in (":", "\n", ""):
+            stop = record.find("\n", at)
+            end = end if stop < 0 else stop
+            break
+        at = record.find("Message-Body", at + 1)
     out: dict[str, str] = {}
-    for m in FIELD_LINE.finditer(record, 0, len(record) if end < 0 else end):
-        if m.group(1) not in out:
-            out[m.group(1)] = m.group(2).strip()
+    for name in RECORD_FIELDS:
+        at = _line_start(record, name + ":", 0, end)
+        if at >= 0:
+            stop = record.find("\n", at, end)
+            out[name] = record[at + len(name) + 1:end if stop < 0 else stop].strip()
     return out
 
 
 def protocol_sip_text(record: str) -> str | None:
     """The SIP message of a protocol record (its lines joined by LF): Start-Line, the header lines
     after it, the body; CRLF line ends."""
-    start = 0 if record.startswith("Start-Line:") else record.find("\nStart-Line:") + 1
-    if not start and not record.startswith("Start-Line:"):
+    start = _line_start(record, "Start-Line:")
+    if start < 0:
         return None
     end = record.find("\n", start)
     first = record[start:len(record) if end < 0 else end].partition(":")[2].strip()
