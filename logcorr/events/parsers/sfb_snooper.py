@@ -254,6 +254,10 @@ def _unjoin(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+# a line of one of the record's own fields, after its LF (a literal first: tried at line ends only)
+FIELD_LINE = re.compile(r"\n(" + "|".join(re.escape(f) for f in RECORD_FIELDS) + r"):([^\n]*)")
+
+
 def _line_start(text: str, prefix: str, start: int = 0, end: int | None = None) -> int:
     """Where the first line of `text[start:end]` that starts with `prefix` starts, else -1."""
     if text.startswith(prefix, start, end):
@@ -274,11 +278,9 @@ def _fields(record: str) -> dict[str, str]:
             break
         at = record.find("Message-Body", at + 1)
     out: dict[str, str] = {}
-    for name in RECORD_FIELDS:
-        at = _line_start(record, name + ":", 0, end)
-        if at >= 0:
-            stop = record.find("\n", at, end)
-            out[name] = record[at + len(name) + 1:end if stop < 0 else stop].strip()
+    for name, value in FIELD_LINE.findall("\n" + record[:end]):
+        if name not in out:
+            out[name] = value.strip()
     return out
 
 
