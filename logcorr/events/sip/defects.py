@@ -14,13 +14,12 @@ EMPTY_CONTACT_PARAMETER = re.compile(r">\s*;\s*;")
 SPACE_IN_BRACKETS = re.compile(r"<\s|\s>")
 
 
-def field_defects(msg: SipMessage, first_line: str, index: dict[str, list[str]]) -> list[str]:
+def field_defects(msg: SipMessage, first_line: str, index: dict[str, list[str]], first: dict[str, str]) -> list[str]:
     """What RFC 3261's grammar refuses in a message read anyway (RFC 4475 3.1.2): said, not fatal.
 
-    `index` holds the message's header values by lower-case name (:meth:`SipMessage.index`). Each
-    check is behind a literal test of what its defect needs, so a well-formed message costs a few
-    look-ups."""
-    first = {name: values[0] for name, values in index.items()}
+    `index` holds the message's header values by lower-case name (:meth:`SipMessage.index`),
+    `first` the first of each. Each check is behind a literal test of what its defect needs, so a
+    well-formed message costs a few look-ups."""
     out = _address_defects(msg, first) + _header_defects(msg, index, first)
     start = first_line.rstrip("\r")
     if start[-1:] in (" ", "\t") and msg.is_request:

@@ -85,7 +85,7 @@ def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
         icewarn = msdiag.describe(diags)
         if icewarn:
             summary += f" {icewarn}"
-    first = {name: values[0] for name, values in index.items()}
+    first = msg.first_values()
     return {
         "proto": "sip",
         "event": event,

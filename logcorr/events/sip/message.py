@@ -42,8 +42,8 @@ class SipMessage:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: str = ""
     defects: list[str] = field(default_factory=list)
-    # the headers as last indexed, and their values by lower-case name (see index)
-    _by_name: tuple = field(default=((), {}), init=False, repr=False, compare=False)
+    # the headers as last indexed, their values by lower-case name and the first of each (see index)
+    _by_name: tuple = field(default=((), {}, {}), init=False, repr=False, compare=False)
     # the SDP text of the body (None: none), read when `sdp` is first asked for
     sdp_text: str | None = field(default=None, repr=False)
     _sdp: Sdp | None = field(default=None, init=False, repr=False, compare=False)
@@ -62,13 +62,18 @@ class SipMessage:
     def index(self) -> dict[str, list[str]]:
         """The values of every header by lower-case name, in order: built when the message is read,
         and again whenever `headers` no longer holds what it was built from."""
-        seen, index = self._by_name
+        seen, index, _ = self._by_name
         if seen != self.headers:
             index = {}
             for n, v in self.headers:
                 index.setdefault(n.lower(), []).append(v)
-            self._by_name = (list(self.headers), index)
+            self._by_name = (list(self.headers), index, {name: values[0] for name, values in index.items()})
         return index
+
+    def first_values(self) -> dict[str, str]:
+        """The first value of every header by lower-case name (see :meth:`index`)."""
+        self.index()
+        return self._by_name[2]
 
     def _values(self, name: str) -> list[str]:
         return self.index().get(name.lower(), [])
@@ -159,7 +164,7 @@ def parse_message(text: str) -> SipMessage:
         msg.body = body
     if msg.status is not None:
         msg.method = cseq_parts((index.get("cseq") or ("",))[0])[1]
-    msg.defects.extend(field_defects(msg, first, index))
+    msg.defects.extend(field_defects(msg, first, index, msg._by_name[2]))
     msg.sdp_text = _find_sdp(msg, index)
     return msg
 
@@ -207,7 +212,7 @@ def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, lis
         index = {}
         for n, v in headers:
             index.setdefault(n.lower(), []).append(v)
-    msg._by_name = (list(headers), index)
+    msg._by_name = (list(headers), index, {name: values[0] for name, values in index.items()})
     return end, index
 
 
