@@ -22,6 +22,7 @@ import pandas as pd
 from ..events import sip
 from ..model import FLOW_STEPS, Call, Evidence, Finding, Step, stop_index
 from . import link
+from .rows import records
 from .hosts import ip_of
 
 TURN_STEPS = {"allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
@@ -31,16 +32,16 @@ MAX_EVIDENCE = 3
 
 
 # what the stage reads of the table
-COLUMNS = ("ts_aligned", "source", "host", "file", "pos", "proto", "event", "direction", "src", "dst",
+COLUMNS = ("ts_aligned", "source", "file", "pos", "event", "direction", "src", "dst",
            "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
            "ms_diagnostics", "ice_ufrag", "candidates", "conversation_id", "txn_id", "error_code",
            "relayed", "peer", "connection_id", "username", "lifetime", "summary")
 Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pandas per call is slow
 
 
-def _records(frame: pd.DataFrame) -> list[Row]:
-    frame = frame[list(COLUMNS)]
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+def _records(events: pd.DataFrame, rows: pd.Series) -> list[Row]:
+    """The `rows` of the table in time order (stable)."""
+    return records(events, COLUMNS, rows, by="ts_aligned")
 
 
 class _Wire:
@@ -53,6 +54,7 @@ class _Wire:
         self.by_txn: dict[str, list[Row]] = {}
         self.by_cid: dict[int, list[Row]] = {}
         self.allocate_targets: dict[str, set[str]] = {}  # client IP -> the IPs it sent Allocates to
+        self.relayed: set[str] = set()  # the relayed addresses of Allocate Success Responses
         for r in rows:
             self.by_event.setdefault(r["event"], []).append(r)
             self.by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
@@ -61,6 +63,8 @@ class _Wire:
                 self.by_cid.setdefault(r["connection_id"], []).append(r)
             if r["event"] == "Allocate Request":
                 self.allocate_targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
+            elif r["event"] == "Allocate Success Response":
+                self.relayed.add(r["relayed"])
 
     def event(self, name: str) -> list[Row]:
         return self.by_event.get(name, [])
@@ -93,10 +97,10 @@ def build(events: pd.DataFrame) -> list[Call]:
     if "ts_aligned" not in events:
         events = events.assign(ts_aligned=events["ts"])
     # an event without a time cannot be placed in a flow (a SIP file that says no time at all)
-    events = events[events["ts_aligned"].notna()].sort_values("ts_aligned", kind="stable")
-    sip_rows = _records(events[(events["proto"] == "sip") & (events["call_id"] != "")])
-    stun = _Wire(_records(events[events["proto"] == "stun"]))
-    capture_ips, turn_ips = _capture_ips(events), _turn_ips(events)
+    timed = events["ts_aligned"].notna()
+    sip_rows = _records(events, timed & (events["proto"] == "sip") & (events["call_id"] != ""))
+    stun = _Wire(_records(events, timed & (events["proto"] == "stun")))
+    capture_ips, turn_ips = _capture_ips(events, timed), _turn_ips(events, timed)
     dialogs: dict[str, list[Row]] = {}
     for r in sip_rows:
         dialogs.setdefault(r["call_id"], []).append(r)
@@ -106,14 +110,14 @@ def build(events: pd.DataFrame) -> list[Call]:
     return sorted(calls, key=lambda c: (c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
 
 
-def _capture_ips(events: pd.DataFrame) -> set[str]:
-    captured = events[events["source"] == "pcap"]
+def _capture_ips(events: pd.DataFrame, timed: pd.Series) -> set[str]:
+    captured = events[timed & (events["source"] == "pcap")]
     return {ip_of(a) for a in pd.concat([captured["src"], captured["dst"]]).unique() if a}
 
 
-def _turn_ips(events: pd.DataFrame) -> set[str]:
+def _turn_ips(events: pd.DataFrame, timed: pd.Series) -> set[str]:
     """An Expressway's own addresses: where the TURN server may be."""
-    expe = events[(events["source"] == "expressway") & (events["proto"] == "sip")]
+    expe = events[timed & (events["source"] == "expressway") & (events["proto"] == "sip")]
     return {ip_of(a) for a in expe["dst"].where(expe["direction"] == "in", expe["src"]) if a}
 
 
@@ -174,7 +178,7 @@ def _allocations(g: list[Row], stun: _Wire) -> list[str]:
         offered |= _relay_addresses(r["relay_candidates"])
     if not offered:
         return []
-    return sorted({r["relayed"] for r in stun.event("Allocate Success Response") if r["relayed"] in offered})
+    return sorted(offered & stun.relayed)
 
 
 def _ev(rows: list[Row]) -> list[Evidence]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,15 @@ def survey(events: pd.DataFrame) -> list[Host]:
     return [_host(group, votes) for group in _groups(votes)]
 
 
+def _tally(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[tuple, int]]:
+    """The distinct rows of `columns` and how often each occurs, in order of first appearance: a
+    bundle's messages repeat a few address and header combinations thousands of times, and a vote
+    counted n times is one vote of n times the weight."""
+    sizes = frame.groupby(columns, sort=False, observed=True, dropna=False).size()
+    keys = sizes.index if len(columns) > 1 else ((k,) for k in sizes.index)
+    return zip(keys, sizes.to_numpy().tolist())
+
+
 def _role_of(parser: str, source: str) -> str:
     return ROLES.get(parser) or ("" if parser else SOURCE_ROLES.get(source, ""))
 
@@ -106,45 +116,45 @@ def _own_addresses(sip: pd.DataFrame, vote: Votes) -> None:
         role = _role_of(parser, source)
         if not role:
             continue
-        for r in g.itertuples():
-            mine = r.dst if r.direction == "in" else r.src if r.direction == "out" else ""
+        for (host, direction, src, dst), n in _tally(g, ["host", "direction", "src", "dst"]):
+            mine = dst if direction == "in" else src if direction == "out" else ""
             ip = ip_of(mine)
             if ip[:1].isdigit() and not ip.startswith(("0.", "127.")):
-                vote(ip, role, 3)
-                vote.name(ip, r.host)
-                own.setdefault(r.host, []).append(ip)
-            theirs = ip_of(r.src if r.direction == "in" else r.dst)
+                vote(ip, role, 3 * n)
+                vote.name(ip, host)
+                own.setdefault(host, []).append(ip)
+            theirs = ip_of(src if direction == "in" else dst)
             if role == "SfB client" and theirs[:1].isdigit():
-                vote(theirs, "SfB server")  # a client talks to its pool or its Edge
+                vote(theirs, "SfB server", n)  # a client talks to its pool or its Edge
     vote.boxes.extend(list(dict.fromkeys(ips)) for host, ips in own.items() if host)
 
 
 def _turn_roles(stun: pd.DataFrame, vote: Votes) -> None:
     """Who sends Allocates, who answers them, which address holds relays, who connects to one."""
-    for r in stun[stun["event"] == "Allocate Request"].itertuples():
-        vote(ip_of(r.src), "TURN client", 2)
-        vote(ip_of(r.dst), "TURN server", 2)
-    for r in stun[stun["event"] == "Allocate Success Response"].itertuples():
-        vote(ip_of(r.src), "TURN server", 2)
-        if ip_of(r.relayed) != ip_of(r.src):
-            vote(ip_of(r.relayed), "TURN server", 2)  # the relay's address: the server's other side
-    for r in stun[stun["event"] == "ConnectionAttempt Indication"].itertuples():
-        vote(ip_of(r.peer), "TURN peer", 2)
+    for (src, dst), n in _tally(stun[stun["event"] == "Allocate Request"], ["src", "dst"]):
+        vote(ip_of(src), "TURN client", 2 * n)
+        vote(ip_of(dst), "TURN server", 2 * n)
+    for (src, relayed), n in _tally(stun[stun["event"] == "Allocate Success Response"], ["src", "relayed"]):
+        vote(ip_of(src), "TURN server", 2 * n)
+        if ip_of(relayed) != ip_of(src):
+            vote(ip_of(relayed), "TURN server", 2 * n)  # the relay's address: the server's other side
+    for (peer,), n in _tally(stun[stun["event"] == "ConnectionAttempt Indication"], ["peer"]):
+        vote(ip_of(peer), "TURN peer", 2 * n)
 
 
 def _sip_headers(sip: pd.DataFrame, vote: Votes) -> None:
     """User-Agent of a request: the box at the bottom of its Via; an SfB request reaching an
     Expressway's own log reaches the edge one."""
-    requests = sip[sip["status"].isna()]
-    for r in requests.itertuples():
-        if _role_of(r.parser, r.source) == "Expressway" and r.direction == "in" and SFB_AGENT.search(r.user_agent):
-            vote(ip_of(r.dst), "Expressway-E", 2)  # the Expressway the SfB side talks to is the edge one
-        role = next((role for pattern, role in AGENTS if pattern.search(r.user_agent)), "")
-        bottom = IPV4_HOP.match(r.via.rsplit(";", 1)[-1])
-        if role and bottom and (role != "SfB client" or r.method == "INVITE"):
-            vote(bottom.group(1), role, 2 if role != "Expressway" else 1)
-        for hop in filter(None, map(IPV4_HOP.match, r.expressway_via.split(";"))):
-            vote(hop.group(1), "Expressway")
+    columns = ["parser", "source", "direction", "user_agent", "dst", "via", "expressway_via", "method"]
+    for (parser, source, direction, agent, dst, via, xvia, method), n in _tally(sip[sip["status"].isna()], columns):
+        if _role_of(parser, source) == "Expressway" and direction == "in" and SFB_AGENT.search(agent):
+            vote(ip_of(dst), "Expressway-E", 2 * n)  # the Expressway the SfB side talks to is the edge one
+        role = next((role for pattern, role in AGENTS if pattern.search(agent)), "")
+        bottom = IPV4_HOP.match(via.rsplit(";", 1)[-1])
+        if role and bottom and (role != "SfB client" or method == "INVITE"):
+            vote(bottom.group(1), role, (2 if role != "Expressway" else 1) * n)
+        for hop in filter(None, map(IPV4_HOP.match, xvia.split(";"))):
+            vote(hop.group(1), "Expressway", n)
 
 
 def _senders(sip: pd.DataFrame, vote: Votes) -> None:
@@ -152,11 +162,11 @@ def _senders(sip: pd.DataFrame, vote: Votes) -> None:
     names its sender; so does the header of what a log of no known box sends itself."""
     trying = (sip["status"] == 100).fillna(False)
     unowned = sip["parser"].map(lambda p: not ROLES.get(p)) & (sip["direction"] == "out")
-    for src, agent in zip(sip.loc[trying | unowned, "src"], sip.loc[trying | unowned, "user_agent"]):
+    for (src, agent), n in _tally(sip[trying | unowned], ["src", "user_agent"]):
         role = next((role for pattern, role in AGENTS if pattern.search(agent)), "")
         ip = ip_of(src)
         if role and ip[:1].isdigit():
-            vote(ip, role, 2)
+            vote(ip, role, 2 * n)
 
 
 def _configured(conf: pd.DataFrame, vote: Votes) -> None:
@@ -209,15 +219,16 @@ def _via_paths(sip: pd.DataFrame, vote: Votes, first: dict[str, str]) -> None:
     end next to SfB the edge one (a run of two: the other end is the other kind); below the edge
     Expressway on the way to an SfB client, the next SfB hop is the SfB Edge, the others Front Ends."""
     requests = sip[sip["status"].isna() & (sip["via"] != "")]
-    for receiver, via, xvia, agent in zip(requests["dst"].where(requests["direction"] == "in", ""),
-                                          requests["via"], requests["expressway_via"], requests["user_agent"]):
+    paths = pd.DataFrame({"receiver": requests["dst"].where(requests["direction"] == "in", ""), "via": requests["via"],
+                          "xvia": requests["expressway_via"], "agent": requests["user_agent"]})
+    for (receiver, via, xvia, agent), n in _tally(paths, ["receiver", "via", "xvia", "agent"]):
         path = [ip_of(receiver)] + [m.group(1) if m else "" for m in map(IPV4_HOP.match, via.split(";"))]
         marked = {m.group(1) for m in map(IPV4_HOP.match, xvia.split(";")) if m}
         express = [bool(ip) and (ip in marked or first.get(ip, "") in EXPRESSWAYS) for ip in path]
         for start, end in _runs(express):
-            _order_expressways(path, start, end, first, vote)
+            _order_expressways(path, start, end, first, vote, n)
         if SFB_AGENT.search(agent) and any(express):
-            _order_sfb(path[max(i for i, x in enumerate(express) if x) + 1:-1], vote)
+            _order_sfb(path[max(i for i, x in enumerate(express) if x) + 1:-1], vote, n)
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:
@@ -232,23 +243,23 @@ def _runs(flags: list[bool]) -> list[tuple[int, int]]:
     return runs
 
 
-def _order_expressways(path: list[str], start: int, end: int, first: dict[str, str], vote: Votes) -> None:
+def _order_expressways(path: list[str], start: int, end: int, first: dict[str, str], vote: Votes, n: int) -> None:
     above = first.get(path[start - 1], "") if start > 0 else ""
     below = first.get(path[end + 1], "") if end + 1 < len(path) else ""
     for neighbour, near, far in ((above, start, end), (below, end, start)):
         kinds = ("Expressway-C", "Expressway-E") if neighbour in INSIDE else \
             ("Expressway-E", "Expressway-C") if neighbour in OUTSIDE else None
         if kinds:
-            vote(path[near], kinds[0], 2)
+            vote(path[near], kinds[0], 2 * n)
             if far != near:
-                vote(path[far], kinds[1], 2)
+                vote(path[far], kinds[1], 2 * n)
 
 
-def _order_sfb(hops: list[str], vote: Votes) -> None:
+def _order_sfb(hops: list[str], vote: Votes, n: int) -> None:
     """The SfB hops between the edge Expressway (before them) and the SfB client (after them)."""
     for i, ip in enumerate(hops):
         if ip:
-            vote(ip, "SfB Edge" if i == 0 else "SfB Front End", 2)
+            vote(ip, "SfB Edge" if i == 0 else "SfB Front End", 2 * n)
 
 
 def _groups(vote: Votes) -> list[list[str]]:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..model import Call
 from .hosts import ip_of
+from .rows import records
 
 Key = tuple[str, int]  # (file, pos) of an event
 WINDOW = pd.Timedelta(seconds=30)  # an allocation is made this soon after the share INVITE
@@ -50,11 +51,6 @@ def event_calls(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         for key, call_id in part.items():
             links.setdefault(key, call_id)
     return links
-
-
-def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict]:
-    frame = frame[list(columns)]
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -82,7 +78,7 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
     relay_call = _relay_owners(calls)
     if not relay_call:
         return {}
-    rows = _rows(events[events["proto"].isin(("stun", "tcp"))], STUN_COLUMNS)
+    rows = records(events[events["proto"].isin(("stun", "tcp"))], STUN_COLUMNS)
     allocations = _allocations(rows, relay_call)
     by_pair: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
@@ -94,8 +90,11 @@ def turn_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         call_id = relay_leg.get(r["src"]) or relay_leg.get(r["dst"])
         if call_id:
             links.setdefault((r["file"], r["pos"]), call_id)
+    by_hosts: dict[tuple[str, str], list[_Allocation]] = {}  # (client IP, server IP) -> allocations
+    for a in allocations.values():
+        by_hosts.setdefault((ip_of(a.client), ip_of(a.server)), []).append(a)
     for bind in (r for r in rows if r["event"] == "ConnectionBind Request"):
-        call_id = cid_call.get(bind["connection_id"]) or _bind_by_client(bind, allocations.values())
+        call_id = cid_call.get(bind["connection_id"]) or _bind_by_client(bind, by_hosts)
         if call_id:
             for r in by_pair.get(_pair(bind["src"], bind["dst"]), []):  # the data connection, responses included
                 links.setdefault((r["file"], r["pos"]), call_id)
@@ -136,12 +135,10 @@ def _relay_owners(calls: list[Call]) -> dict[str, list[Call]]:
     return owners
 
 
-def _bind_by_client(bind: dict, allocations) -> str:
+def _bind_by_client(bind: dict, by_hosts: dict[tuple[str, str], list[_Allocation]]) -> str:
     """A bind whose CONNECTION-ID no ConnectionAttempt gave: the allocation of the same client
     address (the bind comes on a new connection from the same host) alive at the bind's time."""
-    ip = ip_of(bind["src"])
-    mine = [a for a in allocations if ip_of(a.client) == ip and ip_of(a.server) == ip_of(bind["dst"])
-            and a.alive(bind["ts_aligned"])]
+    mine = [a for a in by_hosts.get((ip_of(bind["src"]), ip_of(bind["dst"])), []) if a.alive(bind["ts_aligned"])]
     if not mine:
         return ""
     return min(mine, key=lambda a: abs(bind["ts_aligned"] - a.start)).call_id
@@ -161,7 +158,7 @@ def call_number_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]
     invites = _Invites(events, known)
     links: dict[Key, str] = {}
     current: dict[tuple[str, int], str] = {}  # (host, N) -> Call-ID, as the log goes
-    for r in _rows(numbered.sort_values("ts_aligned", kind="stable"), LOG_COLUMNS):
+    for r in records(numbered.sort_values("ts_aligned", kind="stable"), LOG_COLUMNS):
         number = (r["host"], r["call_number"])
         if r["event"] in ("call-incoming", "call-outgoing"):
             current.pop(number, None)  # a new call under this number
@@ -182,7 +179,7 @@ class _Invites:
         inv = inv.sort_values("ts_aligned", kind="stable").drop_duplicates(["source", "host", "call_id"])
         self.by_cms: dict[tuple[str, str], list[dict]] = {}  # (host, direction) -> CMS's, in time order
         self.by_uri: dict[str, list[dict]] = {}  # Request-URI -> other sources', in time order
-        for r in _rows(inv, INVITE_COLUMNS):
+        for r in records(inv, INVITE_COLUMNS):
             if r["source"] == "cms":
                 self.by_cms.setdefault((r["host"], r["direction"]), []).append(r)
             else:
@@ -241,7 +238,7 @@ def connect_links(events: pd.DataFrame, calls: list[Call]) -> dict[Key, str]:
         return {}
     ips = _call_ips(events, {c.call_id for c in shares})
     links: dict[Key, str] = {}
-    for r in _rows(connects, CONNECT_COLUMNS):
+    for r in records(connects, CONNECT_COLUMNS):
         ip = ip_of(r["src"])
         near = [(abs(r["ts_aligned"] - t0), c.call_id) for c in shares
                 if ip in ips.get(c.call_id, ()) and (t0 := _share_start(c)) is not None
@@ -255,7 +252,7 @@ def _call_ips(events: pd.DataFrame, call_ids: set[str]) -> dict[str, set[str]]:
     """Call-ID -> the addresses its SIP messages went between (CMS is one of them)."""
     sip_rows = events[(events["proto"] == "sip") & events["call_id"].isin(call_ids)]
     out: dict[str, set[str]] = {}
-    for r in _rows(sip_rows.drop_duplicates(list(SIP_COLUMNS)), SIP_COLUMNS):
+    for r in records(sip_rows.drop_duplicates(list(SIP_COLUMNS)), SIP_COLUMNS):
         out.setdefault(r["call_id"], set()).update(ip for ip in (ip_of(r["src"]), ip_of(r["dst"])) if ip)
     return out
 

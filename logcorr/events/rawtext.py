@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 REFS = ("raw_store", "raw_at", "raw_len")
+GAP = 16 * 1024  # records at most this far apart are read in one go (the bytes between them too)
+RUN = 4 * 1024 * 1024  # the most read in one go
 BATCH = 4096  # rows fetched at a time by `batches`
 
 _FOLDERS: "weakref.WeakValueDictionary[str, Folder]" = weakref.WeakValueDictionary()
@@ -84,14 +86,38 @@ class Store:
     def read(self, spans: Sequence[tuple[int, int]]) -> list[str]:
         """The texts at (offset, length) spans, in the order given; read in offset order."""
         out: list[str] = [""] * len(spans)
-        order = sorted(range(len(spans)), key=lambda i: spans[i][0])
+        order = [i for i in sorted(range(len(spans)), key=lambda i: spans[i][0]) if spans[i][1]]
         with open(self.path, "rb") as fh:
-            for i in order:
-                at, n = spans[i]
-                if n:
-                    fh.seek(at)
-                    out[i] = fh.read(n).decode("utf-8", "surrogatepass")
+            start = 0
+            while start < len(order):  # a run of records close together is one read
+                first = spans[order[start]][0]
+                end, stop = first + spans[order[start]][1], start + 1
+                while stop < len(order) and spans[order[stop]][0] - end <= GAP and end - first < RUN:
+                    end = max(end, spans[order[stop]][0] + spans[order[stop]][1])
+                    stop += 1
+                fh.seek(first)
+                block = fh.read(end - first)
+                for i in order[start:stop]:
+                    at, n = spans[i]
+                    out[i] = block[at - first:at - first + n].decode("utf-8", "surrogatepass")
+                start = stop
         return out
+
+    def find(self, pattern: bytes, chunk: int = 8 * 1024 * 1024) -> np.ndarray:
+        """Every offset where `pattern` starts in the store, in order (read a chunk at a time)."""
+        found: list[int] = []
+        keep = len(pattern) - 1
+        with open(self.path, "rb") as fh:
+            base, tail = 0, b""  # tail: the last bytes of the previous chunk, where a match may start
+            while block := fh.read(chunk):
+                data = tail + block
+                i = data.find(pattern)
+                while i >= 0:
+                    found.append(base - len(tail) + i)
+                    i = data.find(pattern, i + 1)
+                base += len(block)
+                tail = data[-keep:] if keep else b""
+        return np.asarray(found, dtype=np.int64)
 
     def __reduce__(self):
         return _restore, (self.folder.path, self.name)
@@ -128,6 +154,42 @@ def texts(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray | None = None) -
     for store, where in by_store.values():
         for i, text in zip(where, store.read([(int(at[i]), int(size[i])) for i in where])):
             out[i] = text
+    return out
+
+
+def containing(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray, needles: Sequence[str]) -> np.ndarray:
+    """Whether each row's text holds one of `needles` (as ``needle in text``). Where the rows asked
+    for cover much of a store, the store's bytes are searched a chunk at a time and each
+    occurrence placed in its record (UTF-8 keeps a needle's bytes whole and on a character
+    boundary): no record is decoded. Elsewhere the texts are read and tested."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=bool)
+    try:
+        patterns = [n.encode("utf-8") for n in needles]
+    except UnicodeEncodeError:
+        patterns = []
+    if not stored(frame) or not patterns:
+        for i, text in zip(range(len(rows)), texts(frame, rows)):
+            out[i] = any(n in text for n in needles)
+        return out
+    stores = frame[REFS[0]].to_numpy(dtype=object)[rows]
+    at = frame[REFS[1]].to_numpy(dtype=np.int64)[rows]
+    size = frame[REFS[2]].to_numpy(dtype=np.int64)[rows]
+    codes, uniques = pd.factorize(stores, use_na_sentinel=True)
+    for k, store in enumerate(uniques):
+        mine = np.flatnonzero(codes == k)
+        whole = os.path.getsize(store.path) if os.path.exists(store.path) else 0
+        if size[mine].sum() * 8 < whole:  # a few records of a large store: read them
+            for i, text in zip(mine, store.read([(int(at[i]), int(size[i])) for i in mine])):
+                out[i] = any(n in text for n in needles)
+            continue
+        for pattern in patterns:
+            found = store.find(pattern)
+            j = np.searchsorted(found, at[mine], side="left")
+            hit = j < len(found)
+            fits = np.zeros(len(mine), dtype=bool)
+            fits[hit] = found[j[hit]] + len(pattern) <= at[mine][hit] + size[mine][hit]
+            out[mine] |= fits
     return out
 
 

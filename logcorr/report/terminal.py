@@ -203,7 +203,8 @@ def _calls(d: Diagnosis, calls: list[Call], arranged: Arrangement, names: dict[s
     full = _full_calls(d, calls, all_in_full)
     for c in full:
         out += _call_block(c, arranged.by_call.get(c.call_id, []), names)
-    brief = [c for c in calls if c not in full]
+    shown = {id(c) for c in full}
+    brief = [c for c in calls if id(c) not in shown]
     out += [Text(f"  {c.call_id}  [{c.media or 'no SDP'}]  {c.summary}") for c in brief[:BRIEF_CALLS]]
     if len(brief) > BRIEF_CALLS:
         out.append(Text(f"  ... {len(brief) - BRIEF_CALLS} more calls (the Excel report's Calls sheet lists them all)"))

@@ -221,6 +221,8 @@ class Leaf(Node):
                 per_unique = np.fromiter((self.test(u) for u in uniques), bool, len(uniques))
                 view.unique_memo[self.key] = per_unique
             return per_unique[codes if full else codes[idx]]
+        if view.fetched(col) and self.op == "contains":  # searched in the stores' bytes
+            return rawtext.containing(view.df, idx, self.value if isinstance(self.value, list) else [self.value])
         if view.fetched(col):  # read a slice at a time, tested, let go
             return np.concatenate([np.fromiter(map(self.test, texts), bool, len(texts))
                                    for _, texts in rawtext.batches(view.df, idx)] or [np.zeros(0, bool)])
