@@ -97,3 +97,13 @@ def test_snooper_joined_sip_lines_still_cut_apart():
         assert (ev["call_id"], ev["cseq"], ev["transport"], ev["dst"]) == ("j-1", "3", "TLS", "10.0.0.9:5061")
         assert ev["via"] == "10.0.0.1:5061"
     assert "Call-ID: j-1 CSeq: 3 BYE" in joined[0]["raw"]  # the record's text as given
+
+
+def test_snooper_lines_decoded_by_block_as_the_base_reads_them(monkeypatch):
+    from logcorr.events.parsers.text import TextParser
+    data = b"TL_INFO x\r\nStart-Line: \xe2\x82\nbad \xff\xfe end\r\r\n\n\xf0\x9f\x98\x80 ok\nlast \xf0\x9f"
+    whole = list(TextParser.lines(sfb_snooper.PARSER, io.BytesIO(data)))
+    assert whole[1] == "Start-Line: \ufffd" and whole[-1] == "last \ufffd"
+    for size in (1, 2, 5, 64):  # blocks cut inside lines and inside UTF-8 sequences
+        monkeypatch.setattr(sfb_snooper, "BLOCK_BYTES", size)
+        assert list(sfb_snooper.PARSER.lines(io.BytesIO(data))) == whole

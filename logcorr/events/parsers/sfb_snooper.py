@@ -40,6 +40,7 @@ from logcorr.events.parsers.text import LineReader, TextLoop, TextParser
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"
 MAX_RECORD_LINES = 20000  # a record without $$end_record stops here
+BLOCK_BYTES = 1 << 20  # lines are decoded this much at a time
 
 # TL_INFO(TF_PROTOCOL) [0]06E4.0EB4::01/18/2012-05:00:43.101.00005386 (SIPStack,...)
 RECORD_HEADER = re.compile(
@@ -147,6 +148,22 @@ class SnooperParser(TextParser):
     reader = _Reader
     sniff = staticmethod(sniff)
     cut_here = staticmethod(cut_here)
+
+    def lines(self, stream: BinaryIO) -> Iterator[str]:
+        """The lines as the base reads them (each decoded, its CR and LF ends dropped), decoded a
+        block of whole lines at a time: LF is never part of a UTF-8 sequence, so a line decodes
+        alike alone or in its block."""
+        rest = b""
+        while block := stream.read(BLOCK_BYTES):
+            block = rest + block if rest else block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                text = block[:cut].decode("utf-8", "replace")
+                for line in text.split("\n")[:-1]:
+                    yield line.rstrip("\r\n")
+        if rest:
+            yield rest.decode("utf-8", "replace").rstrip("\r\n")
 
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
         """The base loop, with the lines inside a record taken straight into it: such a line
