@@ -6,6 +6,8 @@ None) throughout; only the reports turn them into text (`iso`).
 """
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import metadata
@@ -71,12 +73,25 @@ HOST_ROLES: tuple[str, ...] = get_args(HostRole)
 
 
 def iso(ts) -> str | None:
-    """ISO 8601 UTC with milliseconds and a Z, as the contract shows; None for no time."""
-    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
-        return None
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    """ISO 8601 UTC with milliseconds and a Z, as the contract shows; None for no time (a time
+    without a zone is taken as UTC)."""
+    if not isinstance(ts, pd.Timestamp):  # (NaT is not one)
+        if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+            return None
+        ts = pd.Timestamp(ts)
+    seconds, ns = divmod(ts.value, 1_000_000_000)  # since the epoch, UTC (the wall time when naive)
+    days, second = divmod(seconds, 86_400)
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    return f"{_day(days)}T{hour:02d}:{minute:02d}:{second:02d}.{ns // 1_000_000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(days: int) -> str:
+    return (_EPOCH + dt.timedelta(days=days)).isoformat()
+
+
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def tool_version() -> str:

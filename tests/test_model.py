@@ -208,3 +208,19 @@ def test_a_refresh_not_yet_due_is_not_the_failing_step():
     assert call.verdict.state == "failed" and call.verdict.step == "connection-bind"
     assert call.verdict.cause == "turn-missing-connectionbind"
     assert [f.role for f in findings] == ["cause", "consequence"]
+
+
+def test_iso_is_utc_with_milliseconds_for_any_zone_and_time():
+    import random
+
+    def reference(ts):
+        ts = pd.Timestamp(ts)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+    rnd = random.Random(7)
+    for _ in range(2000):
+        ts = pd.Timestamp(rnd.randint(-3 * 10**18, 7 * 10**18), tz=rnd.choice(["UTC", None, "Europe/Paris", "Asia/Kolkata"]))
+        assert iso(ts) == reference(ts)
+    assert iso("2026-03-05T10:00:00.0429+05:30") == "2026-03-05T04:30:00.042Z"
+    assert iso(None) is None and iso(pd.NaT) is None and iso(float("nan")) is None

@@ -1,7 +1,9 @@
-"""calls.rows.records: the table's rows as dicts, as pandas' own to_dict would give them."""
+"""calls.rows: the table's rows as dicts or named tuples, the values pandas' own to_dict would give."""
+from collections import namedtuple
+
 import pandas as pd
 
-from logcorr.calls.rows import records
+from logcorr.calls.rows import records, tuples
 
 
 def _frame() -> pd.DataFrame:
@@ -28,10 +30,8 @@ def test_sorted_stably_by_a_column():
     assert [r["event"] for r in got] == ["ACK", "BYE", "INVITE", None]  # ties keep their order; no time last
 
 
-def test_a_column_empty_in_every_row_is_left_out_and_reads_as_its_empty_value():
-    frame = _frame().assign(txn_id="", lifetime=pd.array([None] * 4, dtype="Int64"))
-    got = records(frame, ("event", "txn_id", "lifetime", "src"), rows=pd.Series([True, True, False, True]))
-    assert [r["event"] for r in got] == ["INVITE", "ACK", "BYE"]
-    assert all(set(r) == {"event", "src"} for r in got)  # fewer keys: a smaller dict
-    assert [r["txn_id"] for r in got] == ["", "", ""] and [r["lifetime"] for r in got] == [None] * 3
-    assert got[1]["src"] == ""  # a value that is empty in some rows only stays in the row
+def test_named_tuples_of_the_rows_asked_for():
+    Row = namedtuple("Row", ("event", "status", "src"))
+    got = tuples(_frame(), Row, rows=pd.Series([True, True, False, True]))
+    assert got == [Row("INVITE", 200, "10.0.0.1:5060"), Row("ACK", None, ""), Row("BYE", None, "10.0.0.2:5061")]
+    assert got[0].event == "INVITE" and got[1].status is None

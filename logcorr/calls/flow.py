@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -22,7 +23,7 @@ import pandas as pd
 from ..events import sip
 from ..model import FLOW_STEPS, Call, Evidence, Finding, Step, stop_index
 from . import link
-from .rows import records
+from .rows import tuples
 from .hosts import ip_of
 
 TURN_STEPS = {"allocate", "allocate-challenge", "allocate-auth", "allocate-success", "refresh",
@@ -36,12 +37,12 @@ COLUMNS = ("ts_aligned", "source", "file", "pos", "event", "direction", "src", "
            "call_id", "cseq", "method", "reason", "status", "sdp_media", "relay_candidates",
            "ms_diagnostics", "ice_ufrag", "candidates", "conversation_id", "txn_id", "error_code",
            "relayed", "peer", "connection_id", "username", "lifetime", "summary")
-Row = dict  # one event as a plain dict of COLUMNS; a call has tens of them, pandas per call is slow
+Row = namedtuple("Row", COLUMNS)  # one event; a call has tens of them, pandas per call is slow
 
 
 def _records(events: pd.DataFrame, rows: pd.Series) -> list[Row]:
     """The `rows` of the table in time order (stable)."""
-    return records(events, COLUMNS, rows, by="ts_aligned")
+    return tuples(events, Row, rows, by="ts_aligned")
 
 
 class _Wire:
@@ -56,15 +57,15 @@ class _Wire:
         self.allocate_targets: dict[str, set[str]] = {}  # client IP -> the IPs it sent Allocates to
         self.relayed: set[str] = set()  # the relayed addresses of Allocate Success Responses
         for r in rows:
-            self.by_event.setdefault(r["event"], []).append(r)
-            self.by_pair.setdefault(_pair(r["src"], r["dst"]), []).append(r)
-            self.by_txn.setdefault(r["txn_id"], []).append(r)
-            if r["connection_id"] is not None:
-                self.by_cid.setdefault(r["connection_id"], []).append(r)
-            if r["event"] == "Allocate Request":
-                self.allocate_targets.setdefault(ip_of(r["src"]), set()).add(ip_of(r["dst"]))
-            elif r["event"] == "Allocate Success Response":
-                self.relayed.add(r["relayed"])
+            self.by_event.setdefault(r.event, []).append(r)
+            self.by_pair.setdefault(_pair(r.src, r.dst), []).append(r)
+            self.by_txn.setdefault(r.txn_id, []).append(r)
+            if r.connection_id is not None:
+                self.by_cid.setdefault(r.connection_id, []).append(r)
+            if r.event == "Allocate Request":
+                self.allocate_targets.setdefault(ip_of(r.src), set()).add(ip_of(r.dst))
+            elif r.event == "Allocate Success Response":
+                self.relayed.add(r.relayed)
 
     def event(self, name: str) -> list[Row]:
         return self.by_event.get(name, [])
@@ -73,16 +74,16 @@ class _Wire:
         """The events of type `name` with lo <= time <= hi (rows come in time order: a bisect, not
         a pass over the capture's events for each call)."""
         rows = self.event(name)
-        key = operator.itemgetter("ts_aligned")
+        key = operator.attrgetter("ts_aligned")
         return rows[bisect.bisect_left(rows, lo, key=key):bisect.bisect_right(rows, hi, key=key)]
 
     def answers(self, name: str, txn_id: str) -> list[Row]:
         """The events of type `name` in transaction `txn_id`."""
-        return [r for r in self.by_txn.get(txn_id, []) if r["event"] == name]
+        return [r for r in self.by_txn.get(txn_id, []) if r.event == name]
 
     def naming(self, name: str, connection_id) -> list[Row]:
         """The events of type `name` that carry CONNECTION-ID `connection_id`."""
-        return [r for r in self.by_cid.get(connection_id, []) if r["event"] == name]
+        return [r for r in self.by_cid.get(connection_id, []) if r.event == name]
 
     def between(self, a: str, b: str) -> list[Row]:
         return self.by_pair.get(_pair(a, b), [])
@@ -103,9 +104,9 @@ def build(events: pd.DataFrame) -> list[Call]:
     capture_ips, turn_ips = _capture_ips(events, timed), _turn_ips(events, timed)
     dialogs: dict[str, list[Row]] = {}
     for r in sip_rows:
-        dialogs.setdefault(r["call_id"], []).append(r)
+        dialogs.setdefault(r.call_id, []).append(r)
     calls = [_call(call_id, g, stun, capture_ips, turn_ips) for call_id, g in dialogs.items()
-             if any(r["event"] == "INVITE" for r in g)]
+             if any(r.event == "INVITE" for r in g)]
     _relate(calls)
     return sorted(calls, key=lambda c: (c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
 
@@ -123,16 +124,16 @@ def _turn_ips(events: pd.DataFrame, timed: pd.Series) -> set[str]:
 
 def _call(call_id: str, g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> Call:
     """One INVITE dialog; a presentation call gets its steps and verdict."""
-    invites = [r for r in g if r["event"] == "INVITE"]
+    invites = [r for r in g if r.event == "INVITE"]
     call = Call(
         call_id=call_id,
-        media=next((r["sdp_media"] for r in invites if r["sdp_media"]), ""),
-        start=min(r["ts_aligned"] for r in g),
-        sources=sorted({r["source"] for r in g}),
-        conversation_id=next((r["conversation_id"] for r in invites if r["conversation_id"]), ""),
+        media=next((r.sdp_media for r in invites if r.sdp_media), ""),
+        start=min(r.ts_aligned for r in g),
+        sources=sorted({r.source for r in g}),
+        conversation_id=next((r.conversation_id for r in invites if r.conversation_id), ""),
         summary=_dialog_summary(g, invites),
         allocations=_allocations(g, stun),
-        event_keys={(r["file"], r["pos"]) for r in g},
+        event_keys={(r.file, r.pos) for r in g},
     )
     if call.presentation:
         steps, linked = _flow(g, stun, capture_ips, turn_ips)
@@ -154,17 +155,17 @@ def _relate(calls: list[Call]) -> None:
 
 
 def _status(r: Row) -> int:
-    return int(r["status"]) if r["status"] is not None else 0
+    return int(r.status) if r.status is not None else 0
 
 
 def _dialog_summary(g: list[Row], invites: list[Row]) -> str:
-    finals = [r for r in g if r["method"] == "INVITE" and _status(r) >= 200]
+    finals = [r for r in g if r.method == "INVITE" and _status(r) >= 200]
     answer = "no final answer to the INVITE"
     if finals:
-        answer = f"answered {_status(finals[0])} {finals[0]['reason']}".strip()
-    ended = "ended by BYE" if any(r["event"] == "BYE" for r in g) else "no BYE"
-    n = len({r["cseq"] for r in invites})
-    return f"{n} INVITE transaction(s), {answer}, {ended} (seen in {', '.join(sorted({r['source'] for r in g}))})"
+        answer = f"answered {_status(finals[0])} {finals[0].reason}".strip()
+    ended = "ended by BYE" if any(r.event == "BYE" for r in g) else "no BYE"
+    n = len({r.cseq for r in invites})
+    return f"{n} INVITE transaction(s), {answer}, {ended} (seen in {', '.join(sorted({r.source for r in g}))})"
 
 
 def _relay_addresses(value: str) -> set[str]:
@@ -175,14 +176,14 @@ def _allocations(g: list[Row], stun: _Wire) -> list[str]:
     """Relayed addresses of Allocate Success Responses that this call's SDPs offer."""
     offered = set()
     for r in g:
-        offered |= _relay_addresses(r["relay_candidates"])
+        offered |= _relay_addresses(r.relay_candidates)
     if not offered:
         return []
     return sorted(offered & stun.relayed)
 
 
 def _ev(rows: list[Row]) -> list[Evidence]:
-    return [Evidence(file=r["file"], pos=int(r["pos"]), summary=r["summary"]) for r in rows[:MAX_EVIDENCE]]
+    return [Evidence(file=r.file, pos=int(r.pos), summary=r.summary) for r in rows[:MAX_EVIDENCE]]
 
 
 @dataclass
@@ -208,11 +209,11 @@ class _Flow:
 
     def link(self, rows: list[Row]) -> None:
         """These events belong to the call (findings citing them are the call's)."""
-        self.linked.update((r["file"], r["pos"]) for r in rows)
+        self.linked.update((r.file, r.pos) for r in rows)
 
     def seen(self, name: str, rows: list[Row], note: str = "") -> None:
         s = self.steps[name]
-        s.state, s.ts, s.evidence, s.note = "seen", min(r["ts_aligned"] for r in rows), _ev(rows), note
+        s.state, s.ts, s.evidence, s.note = "seen", min(r.ts_aligned for r in rows), _ev(rows), note
         self.link(rows)
 
     def explain(self, name: str, note: str, rows: list[Row]) -> None:
@@ -222,7 +223,7 @@ class _Flow:
 
     def ctrl(self, event: str, **match) -> list[Row]:
         """Events of one type on the TURN control connection."""
-        return [r for r in self.on_ctrl if r["event"] == event and all(r[k] == v for k, v in match.items())]
+        return [r for r in self.on_ctrl if r.event == event and all(getattr(r, k) == v for k, v in match.items())]
 
 
 def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) -> tuple[list[Step], set]:
@@ -244,22 +245,22 @@ def _flow(g: list[Row], stun: _Wire, capture_ips: set[str], turn_ips: set[str]) 
 
 
 def _invite(fl: _Flow) -> None:
-    fl.share_invites = [r for r in fl.g if r["event"] == "INVITE" and "applicationsharing" in r["sdp_media"]]
+    fl.share_invites = [r for r in fl.g if r.event == "INVITE" and "applicationsharing" in r.sdp_media]
     first_invite = fl.share_invites[0]
-    fl.cseq0, fl.t0 = first_invite["cseq"], first_invite["ts_aligned"]
+    fl.cseq0, fl.t0 = first_invite.cseq, first_invite.ts_aligned
     # CMS's own record of the INVITE first: step 1 is the INVITE reaching CMS
-    fl.seen("invite", sorted((r for r in fl.share_invites if r["cseq"] == fl.cseq0),
-                             key=lambda r: r["source"] != "cms"))
+    fl.seen("invite", sorted((r for r in fl.share_invites if r.cseq == fl.cseq0),
+                             key=lambda r: r.source != "cms"))
 
 
 def _answer_relay(fl: _Flow) -> None:
-    this_invite = [r for r in fl.g if r["method"] == "INVITE" and r["cseq"] == fl.cseq0]
+    this_invite = [r for r in fl.g if r.method == "INVITE" and r.cseq == fl.cseq0]
     fl.answers = [r for r in this_invite if 200 <= _status(r) <= 299]
-    relay_answers = [r for r in fl.answers if r["relay_candidates"]]
-    cms_answers = [r for r in relay_answers if r["source"] == "cms" and r["direction"] == "out"]
+    relay_answers = [r for r in fl.answers if r.relay_candidates]
+    cms_answers = [r for r in relay_answers if r.source == "cms" and r.direction == "out"]
     fl.answer = cms_answers or relay_answers
     for r in fl.answer:
-        fl.offered |= _relay_addresses(r["relay_candidates"])
+        fl.offered |= _relay_addresses(r.relay_candidates)
     if fl.answer:
         fl.seen("answer-relay", fl.answer, note="relay " + ", ".join(sorted(fl.offered)))
     elif fl.answers:
@@ -271,21 +272,21 @@ def _answer_relay(fl: _Flow) -> None:
 def _refused_invite(fl: _Flow, refused: list[Row]) -> None:
     if refused:
         r = refused[0]
-        diag = f" ({r['ms_diagnostics']})" if r["ms_diagnostics"] else ""
-        fl.explain("answer-relay", f"the share INVITE was refused: {_status(r)} {r['reason']}{diag}", refused)
+        diag = f" ({r.ms_diagnostics})" if r.ms_diagnostics else ""
+        fl.explain("answer-relay", f"the share INVITE was refused: {_status(r)} {r.reason}{diag}", refused)
 
 
 def _ack(fl: _Flow) -> None:
-    acks = [r for r in fl.g if r["event"] == "ACK" and r["cseq"] == fl.cseq0]
+    acks = [r for r in fl.g if r.event == "ACK" and r.cseq == fl.cseq0]
     if acks and fl.answers:
         fl.seen("ack", acks)
 
 
 def _cms_ips(fl: _Flow) -> set[str]:
     """CMS's addresses: what its answer came from, the raddr of its relay candidates."""
-    cms_ips = {ip_of(r["src"]) for r in fl.g if r["source"] == "cms" and r["direction"] == "out"}
+    cms_ips = {ip_of(r.src) for r in fl.g if r.source == "cms" and r.direction == "out"}
     for r in fl.answer[:1]:
-        cms_ips |= {c.raddr for c in sip.read_candidates(r["candidates"]) if c.typ == "relay"}
+        cms_ips |= {c.raddr for c in sip.read_candidates(r.candidates) if c.typ == "relay"}
     cms_ips.discard("")
     return cms_ips
 
@@ -308,17 +309,17 @@ def _control_connection(fl: _Flow) -> bool:
     """CMS's TCP connection to the TURN server that made this call's allocation; False if none."""
     lo, hi = fl.t0 - pd.Timedelta(seconds=2), fl.t0 + ALLOCATION_WINDOW
     succ = fl.stun.during("Allocate Success Response", lo, hi)
-    chosen = [r for r in succ if r["relayed"] in fl.offered]
+    chosen = [r for r in succ if r.relayed in fl.offered]
     if not chosen and fl.cms_ips:
-        chosen = [r for r in succ if ip_of(r["dst"]) in fl.cms_ips]
+        chosen = [r for r in succ if ip_of(r.dst) in fl.cms_ips]
     if chosen:
-        fl.client, fl.server = chosen[0]["dst"], chosen[0]["src"]
+        fl.client, fl.server = chosen[0].dst, chosen[0].src
     else:
         reqs = [r for r in fl.stun.during("Allocate Request", lo, hi)
-                if not fl.cms_ips or ip_of(r["src"]) in fl.cms_ips]
+                if not fl.cms_ips or ip_of(r.src) in fl.cms_ips]
         if not reqs:
             return False
-        fl.client, fl.server = reqs[0]["src"], reqs[0]["dst"]
+        fl.client, fl.server = reqs[0].src, reqs[0].dst
     fl.on_ctrl = fl.stun.between(fl.client, fl.server)
     fl.link(fl.on_ctrl)
     return True
@@ -337,7 +338,7 @@ def _allocate_challenge(fl: _Flow) -> None:
 
 
 def _signed_allocates(fl: _Flow) -> list[Row]:
-    return [r for r in fl.ctrl("Allocate Request") if r["username"]]
+    return [r for r in fl.ctrl("Allocate Request") if r.username]
 
 
 def _allocate_auth(fl: _Flow) -> None:
@@ -349,10 +350,10 @@ def _allocate_auth(fl: _Flow) -> None:
 def _allocate_success(fl: _Flow) -> None:
     ok = fl.ctrl("Allocate Success Response")
     if ok:
-        fl.seen("allocate-success", ok[:1], note=f"relayed {ok[0]['relayed']}")
+        fl.seen("allocate-success", ok[:1], note=f"relayed {ok[0].relayed}")
         return
-    signed = {r["txn_id"] for r in _signed_allocates(fl)}
-    refused = [r for r in fl.ctrl("Allocate Error Response") if r["txn_id"] in signed]
+    signed = {r.txn_id for r in _signed_allocates(fl)}
+    refused = [r for r in fl.ctrl("Allocate Error Response") if r.txn_id in signed]
     if refused:
         fl.explain("allocate-success", "the signed Allocate was answered " + _stun_error(refused[0]), refused)
 
@@ -360,11 +361,11 @@ def _allocate_success(fl: _Flow) -> None:
 def _refresh(fl: _Flow) -> None:
     """A Refresh that keeps the allocation alive (LIFETIME absent or > 0, RFC 5766 7.1), answered;
     the lifetime-0 Refresh that releases the allocation after the call is not this step."""
-    keep = [r for r in fl.ctrl("Refresh Request") if r["lifetime"] is None or r["lifetime"] > 0]
-    txns = {r["txn_id"] for r in keep}
-    ok = [r for r in fl.ctrl("Refresh Success Response") if r["txn_id"] in txns]
+    keep = [r for r in fl.ctrl("Refresh Request") if r.lifetime is None or r.lifetime > 0]
+    txns = {r.txn_id for r in keep}
+    ok = [r for r in fl.ctrl("Refresh Success Response") if r.txn_id in txns]
     if ok:
-        req = next(r for r in keep if r["txn_id"] == ok[0]["txn_id"])
+        req = next(r for r in keep if r.txn_id == ok[0].txn_id)
         fl.seen("refresh", [req, ok[0]])
     elif not keep and fl.ctrl("Refresh Request"):
         fl.steps["refresh"].note = "only a Refresh with LIFETIME 0 (releasing the allocation) was seen"
@@ -375,36 +376,36 @@ def _connection_attempt(fl: _Flow) -> bool:
     if not attempts:
         return False
     peers = _sdp_addresses(fl.g)
-    fl.attempt = attempt = next((r for r in attempts if ip_of(r["peer"]) in peers), attempts[0])
-    cid = attempt["connection_id"]
+    fl.attempt = attempt = next((r for r in attempts if ip_of(r.peer) in peers), attempts[0])
+    cid = attempt.connection_id
     fl.seen("connection-attempt", [attempt],
-            note=f"from {attempt['peer']}" + (f", CONNECTION-ID {int(cid):#x}" if cid is not None else ""))
+            note=f"from {attempt.peer}" + (f", CONNECTION-ID {int(cid):#x}" if cid is not None else ""))
     return True
 
 
 def _connection_bind(fl: _Flow) -> bool:
-    binds = fl.stun.naming("ConnectionBind Request", fl.attempt["connection_id"])
+    binds = fl.stun.naming("ConnectionBind Request", fl.attempt.connection_id)
     if not binds:
         _other_binds(fl)
         return False
     fl.bind = bind = binds[0]
     fl.link(binds)
-    new_conn = bind["src"] != fl.client
+    new_conn = bind.src != fl.client
     fl.seen("connection-bind", binds[:1],
-            note="on a new TCP connection " + bind["src"] if new_conn
+            note="on a new TCP connection " + bind.src if new_conn
             else "on the control connection (RFC 6062 wants a new one)")
     return True
 
 
 def _other_binds(fl: _Flow) -> None:
     """ConnectionBinds from CMS's address after the attempt that name another CONNECTION-ID."""
-    lo, hi = fl.attempt["ts_aligned"], fl.attempt["ts_aligned"] + ALLOCATION_WINDOW
-    other = [r for r in fl.stun.during("ConnectionBind Request", lo, hi) if ip_of(r["src"]) == ip_of(fl.client)
-             and ip_of(r["dst"]) == ip_of(fl.server)]
+    lo, hi = fl.attempt.ts_aligned, fl.attempt.ts_aligned + ALLOCATION_WINDOW
+    other = [r for r in fl.stun.during("ConnectionBind Request", lo, hi) if ip_of(r.src) == ip_of(fl.client)
+             and ip_of(r.dst) == ip_of(fl.server)]
     if other:
-        named = ", ".join(sorted({_hex(r["connection_id"]) for r in other}))
-        fl.explain("connection-bind", f"the ConnectionBind from {other[0]['src']} names CONNECTION-ID {named}, "
-                   f"not the ConnectionAttempt's {_hex(fl.attempt['connection_id'])}", other)
+        named = ", ".join(sorted({_hex(r.connection_id) for r in other}))
+        fl.explain("connection-bind", f"the ConnectionBind from {other[0].src} names CONNECTION-ID {named}, "
+                   f"not the ConnectionAttempt's {_hex(fl.attempt.connection_id)}", other)
         fl.link(other)
 
 
@@ -413,7 +414,7 @@ def _hex(value) -> str:
 
 
 def _connection_bind_success(fl: _Flow) -> bool:
-    txn = fl.bind["txn_id"]
+    txn = fl.bind.txn_id
     bound = fl.stun.answers("ConnectionBind Success Response", txn)
     if bound:
         fl.seen("connection-bind-success", bound[:1])
@@ -431,12 +432,12 @@ CHECKS = ("Binding Request", "Binding Success Response")
 def _ice_checks(fl: _Flow) -> None:
     """Checks both ways on the bound connection to the TURN server, else on the relay to the peer."""
     relay = next(iter(sorted(fl.offered)), "")
-    for a, b in ((fl.bind["src"], fl.server), (relay, fl.attempt["peer"])):
-        leg = [r for r in fl.stun.between(a, b) if r["event"] in CHECKS] if a and b else []
+    for a, b in ((fl.bind.src, fl.server), (relay, fl.attempt.peer)):
+        leg = [r for r in fl.stun.between(a, b) if r.event in CHECKS] if a and b else []
         if not leg:
             continue
         fl.link(leg)
-        have = {(r["event"], r["src"] == a) for r in leg}
+        have = {(r.event, r.src == a) for r in leg}
         names = _username_note(leg, fl.g)
         if {(e, d) for e in CHECKS for d in (True, False)} <= have:
             fl.seen("ice-checks", leg, note=f"{len(leg)} check messages between {a} and {b}{names}")
@@ -449,11 +450,11 @@ def _ice_checks(fl: _Flow) -> None:
 
 def _reinvite(fl: _Flow) -> None:
     after = fl.steps["ice-checks"].ts or fl.steps["answer-relay"].ts or fl.t0
-    reinvites = [r for r in fl.g if r["event"] == "INVITE" and _num(r["cseq"]) > _num(fl.cseq0)
-                 and r["ts_aligned"] >= after]
+    reinvites = [r for r in fl.g if r.event == "INVITE" and _num(r.cseq) > _num(fl.cseq0)
+                 and r.ts_aligned >= after]
     if reinvites:
-        first_cseq = reinvites[0]["cseq"]
-        fl.seen("reinvite", [r for r in reinvites if r["cseq"] == first_cseq])
+        first_cseq = reinvites[0].cseq
+        fl.seen("reinvite", [r for r in reinvites if r.cseq == first_cseq])
 
 
 def _num(value: str) -> int:
@@ -481,13 +482,13 @@ assert tuple(STEP_FINDERS) == FLOW_STEPS
 
 
 def _stun_error(r: Row) -> str:
-    return f"{r['error_code']} {r['reason']}".strip() if r["error_code"] is not None else "with an error"
+    return f"{r.error_code} {r.reason}".strip() if r.error_code is not None else "with an error"
 
 
 def _username_note(leg: list[Row], g: list[Row]) -> str:
     """The checks' USERNAMEs (`remote:local` ufrags, RFC 8445 7.2.2) against the SDPs' ice-ufrag."""
     frags = _sdp_ufrags(g)
-    names = {r["username"] for r in leg if r["event"] == "Binding Request" and r["username"]}
+    names = {r.username for r in leg if r.event == "Binding Request" and r.username}
     if not frags or not names:
         return ""
     strangers = sorted(n for n in names if not set(n.split(":", 1)) <= frags)
@@ -500,8 +501,8 @@ def _username_note(leg: list[Row], g: list[Row]) -> str:
 def _sdp_ufrags(g: list[Row]) -> set[str]:
     frags: set[str] = set()
     for r in g:
-        if r["sdp_media"] and "applicationsharing" in r["sdp_media"]:
-            pairs = zip(r["sdp_media"].split(","), r["ice_ufrag"].split(","))
+        if r.sdp_media and "applicationsharing" in r.sdp_media:
+            pairs = zip(r.sdp_media.split(","), r.ice_ufrag.split(","))
             frags |= {ufrag for kind, ufrag in pairs if kind == "applicationsharing" and ufrag}
     return frags
 
@@ -509,8 +510,8 @@ def _sdp_ufrags(g: list[Row]) -> set[str]:
 def _sdp_addresses(g: list[Row]) -> set[str]:
     """IPs of the candidates of the non-CMS side (the INVITE's SDP)."""
     ips = set()
-    for r in [r for r in g if r["event"] == "INVITE"][:2]:
-        ips |= {c.ip for c in sip.read_candidates(r["candidates"])}
+    for r in [r for r in g if r.event == "INVITE"][:2]:
+        ips |= {c.ip for c in sip.read_candidates(r.candidates)}
     return ips
 
 

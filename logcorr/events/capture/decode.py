@@ -28,17 +28,18 @@ counted by reason and handed to ``count(frame, reason, n, skipped)`` at the end:
 0x1234``, ``not SIP: start line``) with ``skipped`` true, STUN messages decoded although malformed
 (``STUN length not a multiple of 4``) with ``skipped`` false.
 
-Speed: most packets in a call capture are RTP. The loop looks at an Ethernet/IPv4/UDP frame
-through three one-byte slices (IP version and header length, protocol, first payload byte) and
-drops it when that first byte is 0x80-0xFE: no STUN or MS-TURN message (top two bits 0),
-ChannelData (0x40-0x7F, or MS-TURN's 0xFF10) or SIP start line (an upper-case letter) begins
-so, and RTP/RTCP always do. Everything else goes through :mod:`logcorr.events.capture.link` and the
-content checks (RFC 5389 cookie at offset 4, MS-TURN cookie attribute at offset 20, ChannelData on
-a flow already seen carrying STUN, a SIP start line). dpkt is not used per packet: building
-``dpkt.ethernet.Ethernet`` for each frame costs about 13 us a packet, ten times this whole loop
-(numbers in :mod:`logcorr.events.capture.pcapfile`). Measured with bench/bench_capture.py on 1,000,000
-packets (229 MB) on a 2-core machine: 1.9 s and 76 MiB peak (the same at 250,000 packets),
-against 23.8 s for ``tshark -Y stun -T fields`` on the same file (12.7x).
+Speed: most packets in a call capture are RTP. The pcap record loop passes over Ethernet/IPv4/UDP
+records whose first payload byte is 0x80-0xFE (:func:`logcorr.events.capture.pcapfile.records`):
+no STUN or MS-TURN message (top two bits 0), ChannelData (0x40-0x7F, or MS-TURN's 0xFF10) or SIP
+start line (an upper-case letter) begins so, and RTP/RTCP always do. Of the rest, the common frame
+(Ethernet, IPv4 without options, not a fragment, TCP or UDP not to a tunnel port) is read with one
+unpack (:meth:`Decoder.ipv4`); everything else goes through :mod:`logcorr.events.capture.link`.
+Then the content checks (RFC 5389 cookie at offset 4, MS-TURN cookie attribute at offset 20,
+ChannelData on a flow already seen carrying STUN, a SIP start line). dpkt is not used per packet:
+building ``dpkt.ethernet.Ethernet`` for each frame costs about 13 us a packet (numbers in
+:mod:`logcorr.events.capture.pcapfile`). Measured in bench/README.md ("Capture decoder"): the 796 MB
+capture of the 1 GB bundle (3.37 M frames) in about 4.8 CPU-s, 1.7x a bare Python loop over its
+records.
 
 Memory: connection state is dropped on RST, after both FINs, and when idle for
 :data:`IDLE_NS`; reassembly buffers are bounded in :mod:`logcorr.events.capture.tcp`; untracked TCP
@@ -47,9 +48,11 @@ evidence.
 """
 from __future__ import annotations
 
+import datetime as dt
 import struct
 from typing import Callable, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from logcorr.events.capture import link, sipwire, stun
@@ -74,15 +77,36 @@ MS_COOKIE = stun.MS_COOKIE_ATTR
 IP_PROTO_NAMES = {1: "ICMP", 2: "IGMP", 50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP", 132: "SCTP"}
 _udp_ports = struct.Struct("!HHH")
 _tcp_head = struct.Struct("!HHIIH")
+# Ethernet type; IPv4 version and header length, total length, flags and fragment offset, protocol,
+# addresses; the transport's ports
+_ethernet_ipv4 = struct.Struct("!12xHBxHxxHxB2x4s4sHH")
 _u16 = struct.Struct("!H")
 MAX_TS_NS = (1 << 63) - 1  # pandas' datetime64[ns] range ends in 2262
+UTC = dt.timezone.utc
+STAMP_BATCH = 256  # events whose times are made timestamps together
 
 
 def timestamp(ts_ns: int | None):
     """A UTC timestamp, or ``None`` (NaT) when the capture gives none or an impossible one."""
     if ts_ns is None or not 0 <= ts_ns <= MAX_TS_NS:
         return None
-    return pd.Timestamp(ts_ns, unit="ns", tz="UTC")
+    return pd.Timestamp(ts_ns, tz=UTC)
+
+
+def stamped(events: list[dict]) -> list[dict]:
+    """The events with their ``ts`` (ns since the epoch, or ``None``) made what :func:`timestamp`
+    makes of it, all in one go: a DatetimeIndex boxes its values for a third of what building
+    each Timestamp on its own costs."""
+    ns = [ev["ts"] for ev in events]
+    valid = [t for t in ns if t is not None and 0 <= t <= MAX_TS_NS]
+    if not valid:
+        for ev in events:
+            ev["ts"] = None
+        return events
+    boxed = iter(pd.DatetimeIndex(np.array(valid, dtype=np.int64).view("M8[ns]"), tz=UTC))
+    for ev, t in zip(events, ns):
+        ev["ts"] = next(boxed) if t is not None and 0 <= t <= MAX_TS_NS else None
+    return events
 
 
 class Conn:
@@ -104,7 +128,8 @@ class Conn:
 
 
 class Decoder(Streams):
-    """State across frames; :meth:`packet` appends finished events to :attr:`out`."""
+    """State across frames; :meth:`packet` appends finished events to :attr:`out`, their ``ts``
+    still the capture's nanoseconds (:func:`stamped` makes them timestamps)."""
 
     def __init__(self, host: str, file: str, warn: Warn, count: Count | None = None) -> None:
         self.host = host
@@ -136,7 +161,7 @@ class Decoder(Streams):
     # -- events --------------------------------------------------------------------------------
     def base_event(self, frame: int, ts: int | None, proto: str, event: str, src: str, dst: str, transport: str) -> dict:
         return {
-            "ts": timestamp(ts), "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
+            "ts": ts, "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
             "proto": proto, "event": event, "direction": "", "src": src, "dst": dst, "transport": transport,
         }
 
@@ -145,14 +170,16 @@ class Decoder(Streams):
         msg = stun.decode(raw, classic=classic)
         if msg is None:
             return None
-        ev = self.base_event(frame, ts, "stun", msg.name, src, dst, transport)
-        ev.update(
-            txn_id=msg.txn_id, error_code=msg.error_code, mapped=msg.mapped, relayed=msg.relayed,
-            peer=msg.peer, connection_id=msg.connection_id, username=msg.username, realm=msg.realm,
-            lifetime=msg.lifetime, summary=stun.summary(msg) + note, raw=raw.hex(),
-            reason=(msg.reason or stun.ERROR_REASONS.get(msg.error_code, "")) if msg.error_code else "",
-        )
-        self.out.append(ev)
+        name = msg.name
+        error = msg.error_code
+        self.out.append({  # the keys of base_event, then the message's
+            "ts": ts, "source": "pcap", "host": self.host, "file": self.file, "pos": frame,
+            "proto": "stun", "event": name, "direction": "", "src": src, "dst": dst, "transport": transport,
+            "txn_id": msg.txn_id, "error_code": error, "mapped": msg.mapped, "relayed": msg.relayed,
+            "peer": msg.peer, "connection_id": msg.connection_id, "username": msg.username, "realm": msg.realm,
+            "lifetime": msg.lifetime, "summary": stun.summary(msg, name) + note, "raw": raw.hex(),
+            "reason": (msg.reason or stun.ERROR_REASONS.get(error, "")) if error else "",
+        })
         if msg.fingerprint_ok is False:
             self.warn(frame, f"STUN {msg.name} {msg.txn_id}: FINGERPRINT does not match")
         for problem in msg.problems:
@@ -197,17 +224,31 @@ class Decoder(Streams):
         self.channels.clear()
 
     # -- UDP -----------------------------------------------------------------------------------
-    def udp(self, frame: int, ts, l: link.L4, data: bytes, p: int, end: int, sport: int, dport: int) -> None:
-        src = link.addr(l.src, sport)
-        dst = link.addr(l.dst, dport)
+    def datagram(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, l4: int, end: int) -> None:
+        """A whole UDP datagram whose header is at ``l4``, its IP payload ending at ``end``."""
+        p = l4 + 8
+        if p >= end:
+            return
+        sport, dport, ulen = _udp_ports.unpack_from(data, l4)
+        if ulen >= 8 and l4 + ulen < end:
+            end = l4 + ulen
+        b0 = data[p]
+        if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
+                or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
+            self.udp(frame, ts, src_ip, dst_ip, data, p, end, sport, dport)
+
+    def udp(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, p: int, end: int, sport: int,
+            dport: int) -> None:
+        src = link.addr(src_ip, sport)
+        dst = link.addr(dst_ip, dport)
         if self.udp_stun(frame, ts, data, p, end, src, dst):
             if len(self.turn_udp) >= MAX_TURN_FLOWS:
                 self.turn_udp.clear()
-            self.turn_udp.add((l.src, sport, l.dst, dport))
-            self.turn_udp.add((l.dst, dport, l.src, sport))
+            self.turn_udp.add((src_ip, sport, dst_ip, dport))
+            self.turn_udp.add((dst_ip, dport, src_ip, sport))
             return
         b0 = data[p]
-        if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (l.src, sport, l.dst, dport) in self.turn_udp:
+        if (0x40 <= b0 < 0x80 or b0 == 0xFF) and (src_ip, sport, dst_ip, dport) in self.turn_udp:
             cd = stun.channel_data_len(data, p, end)
             if cd:
                 self.count_channel(src, dst, _u16.unpack_from(data, p)[0], cd - 4, frame, ts, "UDP")
@@ -233,18 +274,21 @@ class Decoder(Streams):
 
     # -- TCP -----------------------------------------------------------------------------------
     def tcp(self, frame: int, ts, l: link.L4, data: bytes) -> None:
-        l4 = l.l4
-        if l4 + 20 > l.end:
+        self.segment(frame, ts, l.src, l.dst, data, l.l4, l.end)
+
+    def segment(self, frame: int, ts, src_ip: bytes, dst_ip: bytes, data: bytes, l4: int, end: int) -> None:
+        """A TCP segment whose header is at ``l4``, its IP payload ending at ``end``."""
+        if l4 + 20 > end:
             self.skip(frame, "TCP header cut short")
             return
         sport, dport, seq, _ack, off_flags = _tcp_head.unpack_from(data, l4)
         doff = (off_flags >> 12) * 4
         flags = off_flags & 0x3F
-        if doff < 20 or l4 + doff > l.end:
+        if doff < 20 or l4 + doff > end:
             self.skip(frame, "TCP header cut short")
             return
-        payload = data[l4 + doff : l.end]
-        found = self.connection(l, sport, dport, flags, payload)
+        payload = data[l4 + doff : end]
+        found = self.connection(src_ip, dst_ip, sport, dport, flags, payload)
         if found is None:
             return
         conn, idx = found
@@ -270,19 +314,20 @@ class Decoder(Streams):
         elif conn.halves[0].fin and conn.halves[1].fin:
             self.drop(conn)
 
-    def connection(self, l: link.L4, sport: int, dport: int, flags: int, payload: bytes) -> tuple[Conn, int] | None:
+    def connection(self, src_ip: bytes, dst_ip: bytes, sport: int, dport: int, flags: int,
+                   payload: bytes) -> tuple[Conn, int] | None:
         """The connection a segment belongs to and its direction; a new one only for a SYN or a
         payload that may hold STUN or SIP."""
-        key = (l.src, sport, l.dst, dport)
+        key = (src_ip, sport, dst_ip, dport)
         conn = self.conns.get(key)
         if conn is not None:
             return conn, 0
-        conn = self.conns.get((l.dst, dport, l.src, sport))
+        conn = self.conns.get((dst_ip, dport, src_ip, sport))
         if conn is not None:
             return conn, 1
         if flags & RST or not (flags & SYN or (payload and sipwire.evidence(payload))):
             return None
-        conn = self.conns[key] = Conn(key, link.addr(l.src, sport), link.addr(l.dst, dport))
+        conn = self.conns[key] = Conn(key, link.addr(src_ip, sport), link.addr(dst_ip, dport))
         return conn, 0
 
     def tcp_payload(self, conn: Conn, idx: int, seq: int, payload: bytes, frame: int, ts) -> None:
@@ -302,7 +347,8 @@ class Decoder(Streams):
         if conn.tracked:
             if half.push(seq, payload, frame, ts):
                 self.parse_half(conn, half)
-            self.report_gaps(half)
+            if half.gaps:
+                self.report_gaps(half)
 
     def tcp_fin(self, conn: Conn, half: Half, frame: int, ts) -> None:
         half.fin = True
@@ -452,22 +498,34 @@ class Decoder(Streams):
         """Hand a (whole, unfragmented) IP packet's TCP segment or UDP datagram on."""
         proto = l.proto
         if proto == 17:
-            p = l.l4 + 8
-            end = l.end
-            if p >= end:
-                return
-            sport, dport, ulen = _udp_ports.unpack_from(data, l.l4)
-            if ulen >= 8 and l.l4 + ulen < end:
-                end = l.l4 + ulen
-            b0 = data[p]
-            if (data[p + 4 : p + 8] == COOKIE or data[p + 20 : p + 28] == MS_COOKIE or b0 < 0x02
-                    or 0x21 <= b0 < 0x80 or b0 == 0xFF):  # STUN, ChannelData, a SIP method token
-                self.udp(frame, ts, l, data, p, end, sport, dport)
+            self.datagram(frame, ts, l.src, l.dst, data, l.l4, l.end)
         elif proto == 6:
-            self.tcp(frame, ts, l, data)
+            self.segment(frame, ts, l.src, l.dst, data, l.l4, l.end)
         else:
             self.skip(frame, f"IP protocol {proto}" + (f" ({IP_PROTO_NAMES[proto]})" if proto in IP_PROTO_NAMES else "")
                       + " is not read")
+
+    def ipv4(self, frame: int, ts, data: bytes) -> bool:
+        """The common Ethernet frame, read with one unpack: IPv4 without options and not a fragment,
+        carrying TCP, or UDP not to a tunnel port. False: not such a frame, :meth:`packet` reads it."""
+        n = len(data)
+        if n < 42:
+            return False
+        ethertype, version, total, flags, proto, src, dst, sport, dport = _ethernet_ipv4.unpack_from(data)
+        if ethertype != 0x0800 or version != 0x45 or flags & 0xBFFF:  # flags: Don't Fragment only
+            return False
+        end = min(n, 14 + total) if total >= 20 else n  # TSO captures show total 0
+        if proto == 6:
+            self.segment(frame, ts, src, dst, data, 34, end)
+            return True
+        if proto != 17:
+            return False
+        if n > 42 and 0x80 <= data[42] < 0xFF:  # RTP/RTCP (see rtp_only)
+            return True
+        if end >= 42 and (dport in link.UDP_TUNNEL_PORTS or sport == link.GTP_U_PORT):
+            return False
+        self.datagram(frame, ts, src, dst, data, 34, end)
+        return True
 
     def packet(self, frame: int, ts, linktype: int, data: bytes, defrag: link.Defragmenter) -> None:
         l = self.ip(frame, linktype, data)
@@ -479,7 +537,7 @@ class Decoder(Streams):
                 return
             l, data, first_frame = whole  # events point at the first fragment's frame
             if l.proto == 17 and l.end > 8:
-                self.udp(first_frame, ts, l, data, 8, l.end, *_udp_ports.unpack_from(data, 0)[:2])
+                self.udp(first_frame, ts, l.src, l.dst, data, 8, l.end, *_udp_ports.unpack_from(data, 0)[:2])
             return
         self.transport(frame, ts, l, data)
 
@@ -504,16 +562,13 @@ def decode(records: Iterable[tuple], host: str, file: str, warn: Warn, count: Co
     defrag = link.Defragmenter()
     out = dec.out
     for frame, ts, linktype, data in records:
-        if linktype == 1 and data[12:14] == b"\x08\x00" and rtp_only(data, 14):
-            if frame & PURGE_MASK == 0:
-                dec.purge(ts)
-            continue
-        dec.packet(frame, ts, linktype, data, defrag)
-        if out:
-            yield from out
+        if linktype != 1 or not dec.ipv4(frame, ts, data):
+            dec.packet(frame, ts, linktype, data, defrag)
+        if len(out) >= STAMP_BATCH:
+            yield from stamped(out)
             out.clear()
         if frame & PURGE_MASK == 0:
             dec.purge(ts)
     dec.finish()
-    yield from out
+    yield from stamped(out)
     out.clear()

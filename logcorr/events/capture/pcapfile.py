@@ -107,8 +107,15 @@ class _Chunks:
         return len(self.buf) - self.pos
 
 
-_ETH_IPV4 = b"\x08\x00\x45"
-_WHOLE = (b"\x00\x00", b"\x40\x00")  # IPv4 flags and offset of a packet that is not a fragment
+def _media_test(endian: str) -> tuple[struct.Struct, int, tuple[int, int]]:
+    """The one unpack that reads a record's length and the bytes the media test looks at: Ethernet
+    type, IPv4 version and header length, flags and fragment offset, protocol, and the first UDP
+    payload byte of an IPv4 header without options. Also the Ethernet type IPv4 and the flags of
+    a packet that is not a fragment (nothing, or Don't Fragment), read as that unpack reads them."""
+    head = struct.Struct(endian + "8xI16xHB5xHxB18xB")
+    ipv4, = struct.unpack(endian + "H", b"\x08\x00")
+    whole = tuple(struct.unpack(endian + "H", v)[0] for v in (b"\x00\x00", b"\x40\x00"))
+    return head, ipv4, whole  # type: ignore[return-value]
 
 
 def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = None) -> Iterator[Record]:
@@ -117,24 +124,22 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = No
     linktype = network & 0x0FFFFFFF  # upper bits: FCS length flags
     limit = min(max(snaplen, MAX_RECORD), MAX_BLOCK)
     mult = 1 if ns else 1000
-    unpack = struct.Struct(endian + "IIII").unpack_from
+    mask = media_mask if media_mask is not None and linktype == 1 else 0
+    media, ipv4, whole = _media_test(endian)
+    unpack, size = media.unpack_from, media.size
+    stamp = struct.Struct(endian + "II").unpack_from
     read = stream.read
     buf = b""
-    p = 0
-    n = 0
-    frame = 0
-    mask = media_mask if media_mask is not None and linktype == 1 else 0
-    while True:
-        if p + 16 > n:  # refill: keep the unread tail, add a chunk
+    p = n = frame = 0
+    while True:  # while a whole media test fits in the buffer; the file's last bytes below
+        if p + size > n:  # refill: keep the unread tail, add a chunk
             chunk = read(CHUNK)
             buf = buf[p:] + chunk
             p, n = 0, len(buf)
             if not chunk:
-                if n:
-                    warn(frame + 1, f"truncated record header ({n} of 16 bytes) at the end of the file")
-                return
+                break
             continue
-        sec, frac, incl, _orig = unpack(buf, p)
+        incl, ethertype, version, flags, proto, first = unpack(buf, p)
         if incl > limit:
             warn(frame + 1, f"record length {incl} exceeds the limit {limit}: file damaged, reading stops")
             return
@@ -149,10 +154,33 @@ def _pcap(stream: BinaryIO, head: bytes, warn: Warn, media_mask: int | None = No
             continue
         frame += 1
         # Ethernet type IPv4, version 4 without options, UDP, not a fragment, payload 0x80-0xFE
-        if frame & mask and incl > 42 and buf[p + 28:p + 31] == _ETH_IPV4 and buf[p + 39] == 17 \
-                and buf[p + 36:p + 38] in _WHOLE and 0x80 <= buf[p + 58] < 0xFF:
+        if proto == 17 and 0x80 <= first < 0xFF and ethertype == ipv4 and version == 0x45 and flags in whole \
+                and incl > 42 and frame & mask:
             p = end
             continue
+        sec, frac = stamp(buf, p)
+        yield frame, sec * 1_000_000_000 + frac * mult, linktype, buf[p + 16 : end]
+        p = end
+    yield from _pcap_tail(buf, frame, endian, mult, linktype, limit, warn)
+
+
+def _pcap_tail(buf: bytes, frame: int, endian: str, mult: int, linktype: int, limit: int, warn: Warn) -> Iterator[Record]:
+    """The records in the file's last bytes, too few for the media test (none is media)."""
+    p, n = 0, len(buf)
+    unpack = struct.Struct(endian + "IIII").unpack_from
+    while p < n:
+        if p + 16 > n:
+            warn(frame + 1, f"truncated record header ({n - p} of 16 bytes) at the end of the file")
+            return
+        sec, frac, incl, _orig = unpack(buf, p)
+        if incl > limit:
+            warn(frame + 1, f"record length {incl} exceeds the limit {limit}: file damaged, reading stops")
+            return
+        end = p + 16 + incl
+        if end > n:
+            warn(frame + 1, f"truncated record: {n - p - 16} of {incl} bytes at the end of the file")
+            return
+        frame += 1
         yield frame, sec * 1_000_000_000 + frac * mult, linktype, buf[p + 16 : end]
         p = end
 

@@ -37,7 +37,7 @@ def evidence(payload: bytes) -> bool:
     """Could this TCP payload hold STUN or SIP (or the start of one)? Classic RFC 3489 STUN, which
     has no cookie to find, only as a whole message at the payload's start."""
     return (b"\x21\x12\xa4\x42" in payload or b"\x00\x0f\x00\x04\x72\xc6\x4b\xc6" in payload or b"SIP/2.0" in payload
-            or stun.classic_prefix(payload) > 0)
+            or payload[:1] < b"\x02" and stun.classic_prefix(payload) > 0)  # a classic type opens 0x00 or 0x01
 
 
 def split(buf: bytes) -> tuple[list[bytes], bytes]:

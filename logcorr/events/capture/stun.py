@@ -30,10 +30,10 @@ from logcorr.events.capture.stunattrs import *  # noqa: F403 (the attribute numb
 from logcorr.events.capture.stunattrs import (
     ADDRESS_ATTRS, ATTR_NAMES, CHANGE_REQUEST, DESTINATION_ADDRESS, ERROR_REASONS, FINGERPRINT, MAGIC_COOKIE,
     MAGIC_COOKIE_BYTES, MS_XOR_MAPPED_ADDRESS, REFLECTED_FROM, SOFTWARE, XOR_MAPPED_ADDRESS, XOR_PEER_ADDRESS,
-    XOR_RELAYED_ADDRESS, apply, decode_address, format_addr,
+    HANDLERS, XOR_RELAYED_ADDRESS, apply, decode_address, format_addr,
 )
 from logcorr.events.capture.stunauth import (  # noqa: F401 (part of this module's interface)
-    check_fingerprint, check_integrity, long_term_key, saslprep, short_term_key,
+    check_fingerprint, check_integrity, fingerprint_at, long_term_key, saslprep, short_term_key,
 )
 
 HEADER_LEN = 20
@@ -317,12 +317,22 @@ def decode(buf: bytes, classic: bool = False) -> StunMessage | None:
         msg.malformed.append(MALFORMED_TRAILING)
     if length & 3 and not ms:
         msg.malformed.append(MALFORMED_LENGTH)
+    mask = buf[4:20]
+    attrs = msg.attrs
+    fingerprint: list = []  # the first FINGERPRINT's verdict: a padded walk's later ones get the same
     for atype, value, pos in _attributes(msg, buf, end):
-        msg.attrs.append((atype, value))
-        if atype == FINGERPRINT:
+        attrs.append((atype, value))
+        handler = HANDLERS.get(atype)
+        if handler is not None:
+            handler(msg, value)
+        elif atype != FINGERPRINT:
+            apply(msg, atype, value, mask)
+        elif ms:  # walked unpadded, maybe: the verdict is found by the padded walk of its own
             msg.fingerprint_ok = check_fingerprint(buf[: pos + 4 + len(value)])
         else:
-            apply(msg, atype, value, buf[4:20])
+            if not fingerprint:
+                fingerprint.append(fingerprint_at(buf, pos, value))
+            msg.fingerprint_ok = fingerprint[0]
     return msg
 
 
@@ -390,7 +400,12 @@ _SHOWN_MS = (
 
 
 def _shown(msg: StunMessage, table: tuple) -> list[str]:
-    return [fmt.format(getattr(msg, name)) for name, fmt in table if getattr(msg, name) not in (None, "")]
+    out = []
+    for name, fmt in table:
+        value = getattr(msg, name)
+        if value is not None and value != "":
+            out.append(fmt.format(value))
+    return out
 
 
 def _flags(msg: StunMessage) -> list[str]:
@@ -412,8 +427,9 @@ def _flags(msg: StunMessage) -> list[str]:
     return parts
 
 
-def summary(msg: StunMessage) -> str:
-    parts = [msg.name, *_summary_fields(msg), *_shown(msg, _SHOWN), *_flags(msg), *_shown(msg, _SHOWN_MS)]
+def summary(msg: StunMessage, name: str | None = None) -> str:
+    """The message in one line; ``name``: its :attr:`StunMessage.name`, when the caller has it."""
+    parts = [name or msg.name, *_summary_fields(msg), *_shown(msg, _SHOWN), *_flags(msg), *_shown(msg, _SHOWN_MS)]
     if msg.ms_turn:
         parts.append("MS-TURN" + (f" (MS-VERSION {msg.ms_version})" if msg.ms_version is not None else ""))
     if msg.classic:

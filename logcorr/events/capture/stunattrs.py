@@ -7,6 +7,7 @@ REMOTE-ADDRESS, not XORed, when the message has no RFC 5389 cookie).
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Callable
 
 MAGIC_COOKIE = 0x2112A442
@@ -176,7 +177,7 @@ def decode_address(value: bytes, xored: bool, mask: bytes) -> str | None:
         raw = int.from_bytes(value[4:8], "big")
         if xored:
             raw ^= int.from_bytes(mask[:4], "big")
-        return format_addr(str(ipaddress.IPv4Address(raw)), port, False)
+        return f"{socket.inet_ntop(socket.AF_INET, raw.to_bytes(4, 'big'))}:{port}"  # as IPv4Address says it
     if family == 2 and len(value) >= 20:
         raw = int.from_bytes(value[4:20], "big")
         if xored:

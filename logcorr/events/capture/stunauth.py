@@ -53,6 +53,15 @@ def check_fingerprint(buf: bytes) -> bool | None:
     return crc == expected
 
 
+def fingerprint_at(buf: bytes, pos: int, value: bytes) -> bool | None:
+    """:func:`check_fingerprint` of ``buf[:pos + 4 + len(value)]`` when ``pos`` is the first
+    FINGERPRINT a padded walk of the attributes meets, its value ``value``, without walking again."""
+    if len(value) != 4:
+        return None
+    crc = zlib.crc32(buf[:2] + (pos - 12).to_bytes(2, "big") + buf[4:pos]) ^ FINGERPRINT_XOR
+    return crc == int.from_bytes(value, "big")
+
+
 def check_integrity(buf: bytes, key: bytes) -> bool | None:
     """Verify MESSAGE-INTEGRITY (HMAC-SHA1) or MESSAGE-INTEGRITY-SHA256 with ``key``.
 
