@@ -162,10 +162,7 @@ def _read(lines, sdp: Sdp) -> Sdp:
             else:
                 current.attributes.append((name, attr.strip()))
         elif kind == "m":
-            parts = line[2:].split()
-            port = decimal(parts[1].split("/")[0]) if len(parts) > 1 else None
-            current = Media(kind=parts[0] if parts else "", port=port,
-                            proto=parts[2] if len(parts) > 2 else "")
+            current = _medium(line[2:])
             sdp.media.append(current)
         elif kind == "c" and current is None:
             parts = line[2:].split()
@@ -174,6 +171,13 @@ def _read(lines, sdp: Sdp) -> Sdp:
         m.ice_ufrag = m.ice_ufrag or sdp.ice_ufrag
         m.ice_pwd = m.ice_pwd or sdp.ice_pwd
     return sdp
+
+
+def _medium(value: str) -> Media:
+    """The medium of an m= line's value (`<media> <port>[/<count>] <proto> <fmt> ...`)."""
+    parts = value.split()
+    port = decimal(parts[1].split("/")[0]) if len(parts) > 1 else None
+    return Media(kind=parts[0] if parts else "", port=port, proto=parts[2] if len(parts) > 2 else "")
 
 
 def parse_candidate(value: str) -> Candidate | None:
