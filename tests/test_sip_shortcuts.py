@@ -107,3 +107,13 @@ def test_snooper_lines_decoded_by_block_as_the_base_reads_them(monkeypatch):
     for size in (1, 2, 5, 64):  # blocks cut inside lines and inside UTF-8 sequences
         monkeypatch.setattr(sfb_snooper, "BLOCK_BYTES", size)
         assert list(sfb_snooper.PARSER.lines(io.BytesIO(data))) == whole
+
+
+def test_snooper_record_fields_first_seen_and_up_to_the_body():
+    fields = sfb_snooper._fields
+    record = "Direction: incoming\nPeer: a:1\nStart-Line: BYE sip:a SIP/2.0\nPeer: b:2\nData:  x \nMessage-Body: -\nText: after"
+    assert fields(record) == {"Direction": "incoming", "Peer": "a:1", "Start-Line": "BYE sip:a SIP/2.0",
+                              "Data": "x", "Message-Body": "-"}
+    assert fields("Severity: warning\nMessage-Body\nText: after") == {"Severity": "warning"}  # no colon: still the body
+    assert fields("Text: a\nMessage-Bodyx: y\nSeverity: s") == {"Text": "a", "Severity": "s"}
+    assert fields("Peer : spaced\nXPeer: no") == {}
