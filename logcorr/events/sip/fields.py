@@ -61,6 +61,7 @@ _NO_VIA = ("", "", "")
 _SDP_SEEN: dict[str, tuple[str, str, str, str, str]] = {}
 _VIA_SEEN: dict[tuple[str, ...], tuple[str, str, str]] = {}
 _SEEN_MAX = 2048
+KEPT_SDP_CHARS, KEPT_VIA_CHARS = 8192, 1024  # longer texts are worked out each time (a few MB at most)
 
 
 def event_fields(msg: SipMessage, raw: str | None = None) -> dict:
@@ -117,6 +118,8 @@ def _sdp_columns(msg: SipMessage) -> tuple[str, str, str, str, str]:
     text = msg.sdp_text
     if text is None:
         return _columns_of(_NO_SDP)
+    if len(text) > KEPT_SDP_CHARS:
+        return _columns_of(sdp_columns(text))
     found = _SDP_SEEN.get(text)
     if found is None:
         if len(_SDP_SEEN) >= _SEEN_MAX:
@@ -135,13 +138,18 @@ def _via_columns(vias: tuple[str, ...]) -> tuple[str, str, str]:
     """transport (of the top Via), via and expressway_via."""
     found = _VIA_SEEN.get(vias)
     if found is None:
-        if len(_VIA_SEEN) >= _SEEN_MAX:
-            _VIA_SEEN.clear()
-        hops = _hops(vias)
-        found = _VIA_SEEN[vias] = (
-            _transport(vias[0]), ";".join(hop for hop, _ in hops),
-            ";".join(hop for hop, params in hops if EXPRESSWAY_VIA_PARAMS.search(params)))
+        found = _via_of(vias)
+        if sum(map(len, vias)) <= KEPT_VIA_CHARS:
+            if len(_VIA_SEEN) >= _SEEN_MAX:
+                _VIA_SEEN.clear()
+            _VIA_SEEN[vias] = found
     return found
+
+
+def _via_of(vias: tuple[str, ...]) -> tuple[str, str, str]:
+    hops = _hops(vias)
+    return (_transport(vias[0]), ";".join(hop for hop, _ in hops),
+            ";".join(hop for hop, params in hops if EXPRESSWAY_VIA_PARAMS.search(params)))
 
 
 def _ice_columns(sdp: Sdp) -> dict:

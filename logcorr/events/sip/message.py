@@ -132,9 +132,10 @@ def _header_name(written: str) -> tuple[str, str] | None:
     else:
         canonical = canonical_header(name)
         found = (canonical, canonical.lower())
-    if len(_NAMES_SEEN) >= 4096:
-        _NAMES_SEEN.clear()
-    _NAMES_SEEN[written] = found
+    if len(written) <= KEPT_LINE_CHARS:
+        if len(_NAMES_SEEN) >= 4096:
+            _NAMES_SEEN.clear()
+        _NAMES_SEEN[written] = found
     return found
 
 
@@ -173,6 +174,7 @@ def parse_message(text: str) -> SipMessage:
 # most of their lines (From, To, Call-ID, Supported, Allow, User-Agent...); only header lines are
 # kept (not folded ones, not blank ones), strings only
 _LINES_SEEN: dict[str, tuple[str, str, str]] = {}
+KEPT_LINE_CHARS = 512  # longer lines are read each time: the tables stay a few MB whatever the input
 
 
 def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, list[str]]]:
@@ -196,7 +198,7 @@ def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, lis
             if header is None:
                 msg.defects.append(f"not a header: {line[:60]!r}")
                 continue
-            if line[0] not in " \t":
+            if line[0] not in " \t" and len(written) <= KEPT_LINE_CHARS:
                 if len(seen) >= 8192:
                     seen.clear()
                 seen[written] = header
