@@ -126,16 +126,13 @@ def parse_sdp(text: str) -> Sdp:
     return _read(text.split("\n"), Sdp())
 
 
-# every line that can give an event column: an m= line, ICE credentials, a candidate (the lines
-# `_read` takes up hold these words; `.` stops at LF only, as `split("\n")` does)
-_COLUMN_LINES = re.compile(r"^.*(?:m=|a=(?:ice-ufrag|ice-pwd|candidate|x-candidate-ipv6)).*$", re.MULTILINE)
-
-
 def sdp_columns(text: str) -> Sdp:
     """What of an SDP the event columns read: the media of every m= line with their ICE
     credentials and candidates, as :func:`parse_sdp` gives them (other attributes and the
-    session's c= address are not looked for)."""
-    return _read(_COLUMN_LINES.findall(text), Sdp())
+    session's c= address are not looked for). Only the lines that hold "m=", "a=ice-",
+    "a=candidate" or "a=x-candidate-ipv6" can give one of those."""
+    return _read([line for line in text.split("\n") if "m=" in line or "a=ice-" in line
+                  or "a=candidate" in line or "a=x-candidate-ipv6" in line], Sdp())
 
 
 _ICE_CREDENTIALS = {"ice-ufrag": "ice_ufrag", "ice-pwd": "ice_pwd"}
