@@ -25,10 +25,29 @@ JOINED_HEADER = re.compile(r" (?=(?:" + "|".join(re.escape(n) for n in _NAMES) +
 # "INVITE sip:x SIP/2.0 Via: ..." -> cut after the request line's version
 JOINED_REQUEST_LINE = re.compile(r"^(" + TOKEN + r" \S+ SIP/2\.0) (?=\S)")  # any method token
 JOINED_SDP = re.compile(r" (?=[a-z]=)")
+# a word after a space and before ": " or " : ", where JOINED_HEADER would look for a name (every
+# name is such a word): the names are looked up only for these few
+MAYBE_JOINED = re.compile(r" ([A-Za-z-]+)(?= ?: )")
+_NAME_SET = frozenset(_NAMES)
+
+
+def _untouched(text: str) -> bool:
+    """True when `unjoin_sip` would give `text` back as it is: no request line with more after it,
+    no SDP line `v=0 ` with more, no known header name after a space anywhere (one pass over the
+    text instead of a search per header line)."""
+    if "v=0 " in text or JOINED_REQUEST_LINE.match(text):
+        return False
+    return MAYBE_JOINED.search(text) is None or \
+        not any(m.group(1) in _NAME_SET for m in MAYBE_JOINED.finditer(text))
 
 
 def unjoin_sip(text: str) -> str:
     """The SIP message with joined header lines (and a one-line SDP body) cut apart again."""
+    return text if _untouched(text) else _repair(text)
+
+
+def _repair(text: str) -> str:
+    """unjoin_sip, line by line."""
     lines = text.replace("\r\n", "\n").split("\n")
     out: list[str] = []
     in_body = False

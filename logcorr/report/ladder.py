@@ -33,9 +33,8 @@ class Ladder:
                 if f not in marks:
                     marks.append(f)
         sip = events[(events["proto"] == "sip") & (events["call_id"] != "")]
+        self.sip_index = sip.index  # each call's rows as positions in it (labels looked up per call drawn)
         self.sip_rows = sip.groupby("call_id", sort=False).indices
-        sip_index = sip.index
-        self.sip_rows = {k: sip_index[v] for k, v in self.sip_rows.items()}
         wire = events[events["proto"].isin(("stun", "tcp"))]
         self.wire_rows = dict(zip(zip(wire["file"], wire["pos"]), wire.index))
         self.findings = list(findings)
@@ -44,7 +43,8 @@ class Ladder:
         """The messages of `call` as dicts: time, from, to, what, detail, where (file:pos), mark
         (the findings citing it); and proto, file, pos, severity (the worst finding citing it),
         step (the flow step whose evidence it is)."""
-        picked = list(self.sip_rows.get(call.call_id, []))
+        mine = self.sip_rows.get(call.call_id)
+        picked = list(self.sip_index[mine]) if mine is not None else []
         picked += [self.wire_rows[k] for k in call.event_keys if k in self.wire_rows]
         chosen = self.events.loc[sorted(set(picked))].sort_values("ts_aligned", kind="stable")
         out, drawn = [], set()

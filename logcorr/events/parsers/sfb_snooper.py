@@ -32,7 +32,7 @@ import re
 from typing import BinaryIO, Iterable, Iterator
 
 from logcorr.events import sip
-from logcorr.events.scrape import JOINED_HEADER, JOINED_REQUEST_LINE, unjoin_sip
+from logcorr.events.scrape import unjoin_sip
 from logcorr.events.parsers import sfb_uccapi
 from logcorr.events.parsers.base import ParseContext, utc
 from logcorr.events.parsers.text import LineReader, TextLoop, TextParser
@@ -214,7 +214,7 @@ def _protocol(record, fields, base, ctx, pos) -> dict | None:
     if text is None:
         ctx.skip(pos, "protocol record without Start-Line")
         return None
-    msg = sip.parse_message(unjoin_sip(text) if _joined_sip(text) else text)
+    msg = sip.parse_message(unjoin_sip(text))
     if not msg.start_line or "start line is not SIP" in msg.defects:
         ctx.warn(pos, "protocol record whose Start-Line is not SIP")
     ev = sip.event_fields(msg, raw=text)
@@ -223,15 +223,6 @@ def _protocol(record, fields, base, ctx, pos) -> dict | None:
     peer = fields.get("Peer", "").strip()
     src, dst = (peer, "") if direction == "in" else ("", peer) if direction == "out" else ("", "")
     return dict(base, direction=direction, src=src, dst=dst, **ev)
-
-
-def _joined_sip(text: str) -> bool:
-    """Whether `unjoin_sip` may find anything to cut in a record's SIP text: a request line with
-    more after its version, a one-line SDP, a header name after a space in the header block. A
-    record written by the server itself has none of them."""
-    head = text.find("\r\n\r\n")  # the header block ends there at the latest
-    return bool(JOINED_REQUEST_LINE.match(text) or "v=0 " in text
-                or JOINED_HEADER.search(text, 0, len(text) if head < 0 else head))
 
 
 def _diagnostic(fields, base, rec) -> dict:

@@ -1,10 +1,10 @@
 """The Excel workbook, readable and printable without logcorr.
 
 Sheets: Summary (the verdict banner), Findings, Calls, Ladder, TURN, Timeline, Sources. Written in
-openpyxl's write-only (streaming) mode; every sheet prints landscape, one page wide, with its
-header rows repeated and the case name and page numbers in its header and footer. Large bundles
-give bounded sheets that say what they left out. Every value is written by `cells.cell`, which
-never makes a formula of the bundle's texts.
+openpyxl's write-only (streaming) mode, the rows by `sheetxml`; every sheet prints landscape, one
+page wide, with its header rows repeated and the case name and page numbers in its header and
+footer. Large bundles give bounded sheets that say what they left out. Every value is made a cell
+by `cells` (`cell`, `Sheet.row`), which never makes a formula of the bundle's texts.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from ...model import Diagnosis
 from . import calls, findings, ladder_sheet, sources, summary, timeline, turn
-from .cells import plain
+from .cells import finish, plain
 
 SHEETS = ("Summary", "Findings", "Calls", "Ladder", "TURN", "Timeline", "Sources")
 
@@ -49,4 +49,5 @@ def workbook(d: Diagnosis) -> Workbook:
     turn.write(wb, d, line, case)
     timeline.write(wb, d, line, case)
     sources.write(wb, d, case)
+    finish(wb)
     return wb

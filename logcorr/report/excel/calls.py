@@ -42,10 +42,13 @@ def addresses(d: Diagnosis) -> dict[str, tuple[str, str, str]]:
     out: dict[str, tuple[str, str, str]] = {}
     sip = ev[(ev["proto"] == "sip") & (ev["call_id"] != "")]
     parties: dict[str, list[str]] = {}
+    named: dict[str, str] = {"": ""}  # address -> its host's label, else its IP
     for cid, src, dst in zip(sip["call_id"], sip["src"], sip["dst"]):
         seen = parties.setdefault(cid, [])
         for a in (src, dst):
-            name = labels.get(ip_of(a), ip_of(a)) if a else ""
+            name = named.get(a)
+            if name is None:
+                name = named[a] = labels.get(ip_of(a), ip_of(a))
             if name and name not in seen:
                 seen.append(name)
     stun = ev[(ev["relayed"] != "") | (ev["peer"] != "")]
@@ -60,8 +63,7 @@ def addresses(d: Diagnosis) -> dict[str, tuple[str, str, str]]:
 
 def write(wb, d: Diagnosis, case: str) -> None:
     s = Sheet(wb, "Calls", WIDTHS, case, freeze="B2")
-    s.header(HEADER)
-    s.ws.row_dimensions[1].height = 45
+    s.header(HEADER, height=45)
     more = addresses(d)
     calls = sorted(d.calls, key=lambda c: (not c.presentation, c.start is None, c.start or pd.Timestamp(0, tz="UTC")))
     for c in calls[:CALLS_MAX]:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ...calls.hosts import ip_of
 from ...model import Call, Diagnosis
-from .cells import BOLD, TOP, Sheet
+from .cells import BOLD, TOP, Sheet, plain_times
 
 TIMELINE_MAX = 20_000
 TITLE = "Timeline"
@@ -79,17 +79,16 @@ def hex_id(value) -> str:
 def write(wb, d: Diagnosis, timeline: Timeline, case: str) -> None:
     s = Sheet(wb, TITLE, WIDTHS, case, freeze="C2")
     s.header(HEADER)
-    labels = d.roles
     ev = timeline.events
-    cols = {c: ev[c].tolist() for c in ("source", "host", "event", "src", "dst", "call_id", "connection_id",
-                                        "summary", "file", "pos")}
-    times = ev[timeline.time_column].tolist()
-    for i in range(len(ev)):
-        src, dst = cols["src"][i], cols["dst"][i]
-        s.row([i + 1, times[i], cols["source"][i], cols["host"][i], cols["event"][i], _named(src, labels),
-               _named(dst, labels), cols["call_id"][i], hex_id(cols["connection_id"][i]),
-               s.cell(cols["summary"][i]), short_where(cols["file"][i], cols["pos"][i]),
-               f"{cols['file'][i]}:{cols['pos'][i]}"], align=TOP)
+    cols = {c: ev[c].tolist() for c in ("source", "host", "event", "call_id", "connection_id", "summary", "file", "pos")}
+    named: dict[str, str] = {}  # each address with its host's label, worked out once
+    for a in set(ev["src"]).union(ev["dst"]):
+        named[a] = _named(a, d.roles)
+    times = plain_times(ev[timeline.time_column])
+    for i, (src, dst) in enumerate(zip(ev["src"].tolist(), ev["dst"].tolist())):
+        s.row([i + 1, times[i], cols["source"][i], cols["host"][i], cols["event"][i], named[src], named[dst],
+               cols["call_id"][i], hex_id(cols["connection_id"][i]), s.cell(cols["summary"][i]),
+               short_where(cols["file"][i], cols["pos"][i]), f"{cols['file'][i]}:{cols['pos'][i]}"], align=TOP)
     if timeline.cut:
         s.row([None, s.cell(f"{timeline.cut} more events left out of this sheet (it keeps every event of the "
                             "findings, of the failed calls, of the calls a finding names and of the calls in "

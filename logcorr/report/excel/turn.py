@@ -19,13 +19,15 @@ HEADER = ["what", "time (UTC)", "from", "to", "relayed / peer", "CONNECTION-ID",
 WIDTHS = [20, 21, 21, 21, 21, 14, 9, 30, 30, 30]
 SECTION_FILL = fill("D9E1F2")
 ALLOCATION = ("Allocate", "Refresh", "CreatePermission", "ChannelBind")
+STUN_COLUMNS = ("event", "txn_id", "file", "pos", "src", "dst", "relayed", "peer", "lifetime", "error_code", "reason",
+                "username", "realm", "connection_id")  # what the sheet shows of a STUN event
 
 
 def transactions(d: Diagnosis) -> list[dict]:
     """Each STUN transaction: its first request (or indication) and first response, in time order."""
     ev = d.events
-    stun = ev[ev["proto"] == "stun"]
-    order = "ts_aligned" if "ts_aligned" in stun else "ts"
+    order = "ts_aligned" if "ts_aligned" in ev else "ts"
+    stun = ev.loc[ev["proto"] == "stun", [order, *(c for c in STUN_COLUMNS if c != order)]]
     stun = stun.sort_values(order, kind="stable")
     out: dict[str, dict] = {}
     for r in stun.itertuples(index=False):
