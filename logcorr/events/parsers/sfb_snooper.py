@@ -29,17 +29,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from logcorr.events import sip
 from logcorr.events.scrape import unjoin_sip
 from logcorr.events.parsers import sfb_uccapi
 from logcorr.events.parsers.base import ParseContext, utc
-from logcorr.events.parsers.text import LineReader, TextParser
+from logcorr.events.parsers.text import LineReader, TextLoop, TextParser
 
 NAME = "sfb"
 BEGIN, END = "$$begin_record", "$$end_record"
 MAX_RECORD_LINES = 20000  # a record without $$end_record stops here
+BLOCK_BYTES = 1 << 20  # lines are decoded this much at a time
 
 # TL_INFO(TF_PROTOCOL) [0]06E4.0EB4::01/18/2012-05:00:43.101.00005386 (SIPStack,...)
 RECORD_HEADER = re.compile(
@@ -81,19 +82,23 @@ class _Reader(LineReader):
         self.record: _Record | None = None
         self.client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
 
-    def line(self, pos: int, line: str) -> Iterator[dict]:
-        if self.record is None:
-            m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
-            if m is None:
-                yield from self._outside(pos, line)
-                return
-            # `$$begin_record` ends the line, or is missing (diagnostic records)
-            yield from self.client.end()
-            self.record = _start(m, pos)
-            line = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
-            if not line:  # else a web copy joined the first field line on
-                return
-        yield from self._inside(pos, line)
+    def line(self, pos: int, line: str) -> Iterable[dict]:
+        record = self.record
+        if record is not None:
+            if END not in line and not line.startswith("TL_") and len(record.lines) < MAX_RECORD_LINES:
+                record.lines.append(line)  # most lines: one more line of the open record
+                return ()
+            return list(self._inside(pos, line))
+        m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
+        if m is None:
+            return list(self._outside(pos, line))
+        # `$$begin_record` ends the line, or is missing (diagnostic records)
+        out = list(self.client.end())
+        self.record = _start(m, pos)
+        line = line.split(BEGIN, 1)[1].strip() if BEGIN in line else ""
+        if line:  # a web copy joined the first field line on
+            out.extend(self._inside(pos, line))
+        return out
 
     def carry(self) -> tuple:
         r = self.record
@@ -144,6 +149,40 @@ class SnooperParser(TextParser):
     sniff = staticmethod(sniff)
     cut_here = staticmethod(cut_here)
 
+    def lines(self, stream: BinaryIO) -> Iterator[str]:
+        """The lines as the base reads them (each decoded, its CR and LF ends dropped), decoded a
+        block of whole lines at a time: LF is never part of a UTF-8 sequence, so a line decodes
+        alike alone or in its block."""
+        rest = b""
+        while block := stream.read(BLOCK_BYTES):
+            block = rest + block if rest else block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                text = block[:cut].decode("utf-8", "replace")
+                for line in text.split("\n")[:-1]:
+                    yield line.rstrip("\r\n")
+        if rest:
+            yield rest.decode("utf-8", "replace").rstrip("\r\n")
+
+    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
+        """The base loop, with the lines inside a record taken straight into it: such a line
+        (neither ending the record nor starting another) is never stray and completes nothing,
+        so the loop's step would only append it."""
+        loop = TextLoop(self, self.reader(ctx), ctx)
+        reader = loop.reader
+        lines: list[str] | None = None  # the open record's lines
+        for pos, text in enumerate(self.lines(stream), 1):
+            if (lines is not None and END not in text and not text.startswith("TL_")
+                    and len(lines) < MAX_RECORD_LINES):
+                lines.append(text)
+                continue
+            yield from loop.step(pos, text)
+            if loop.gave_up:
+                break
+            lines = None if reader.record is None else reader.record.lines
+        yield from loop.finish()
+
 
 def _start(m: re.Match, lineno: int) -> _Record:
     level, flag, instance, _pid, _tid, mo, d, y, hh, mi, ss, frac, _seq, comp = m.groups()
@@ -160,18 +199,18 @@ def _finish(rec: _Record, ctx: ParseContext) -> Iterator[dict]:
         ctx.skip(rec.pos, "bad time stamp")
         return
     base = {"ts": rec.ts, "source": NAME, "host": rec.host, "file": ctx.file, "pos": rec.pos}
-    lines = _unjoin(rec.lines)
-    fields = _fields(lines)
+    record = _unjoin(rec.lines)
+    fields = _fields(record)
     if rec.flag == "TF_PROTOCOL" and "Start-Line" in fields:
-        event = _protocol(lines, fields, base, ctx, rec.pos)
+        event = _protocol(record, fields, base, ctx, rec.pos)
         if event:
             yield event
     elif rec.flag == "TF_DIAG" or fields.get("LogType", "").lower() == "diagnostic":
         yield _diagnostic(fields, base, rec)
 
 
-def _protocol(lines, fields, base, ctx, pos) -> dict | None:
-    text = protocol_sip_text(lines)
+def _protocol(record, fields, base, ctx, pos) -> dict | None:
+    text = protocol_sip_text(record)
     if text is None:
         ctx.skip(pos, "protocol record without Start-Line")
         return None
@@ -202,9 +241,14 @@ def _diagnostic(fields, base, rec) -> dict:
                 reason=reason, summary=" ".join(p for p in parts if p), raw=raw)
 
 
-def _unjoin(lines: list[str]) -> list[str]:
-    """Record lines as written: a web copy's joined field lines are cut at the field names.
-    Lines of the SIP message (headers, body) are left alone."""
+def _unjoin(lines: list[str]) -> str:
+    """The record's lines as written, joined by LF: a web copy's joined field lines are cut at
+    the field names. Lines of the SIP message (headers, body) are left alone."""
+    text = "\n".join(lines)
+    body = _line_start(text, "Message-Body:")
+    end = -1 if body < 0 else text.find("\n", body)
+    if not JOINED_FIELD.search(text, 0, len(text) if end < 0 else end):
+        return text  # no field name after a space up to the body: nothing was joined
     out: list[str] = []
     in_body = False
     for line in lines:
@@ -215,44 +259,62 @@ def _unjoin(lines: list[str]) -> list[str]:
             out.append(piece)
             if piece.startswith("Message-Body:"):
                 in_body = True
-    return out
+    return "\n".join(out)
 
 
-def _fields(lines: list[str]) -> dict[str, str]:
-    """The record's own fields (first occurrence), up to the message body."""
+# a line of one of the record's own fields, after its LF (a literal first: tried at line ends only)
+FIELD_LINE = re.compile(r"\n(" + "|".join(re.escape(f) for f in RECORD_FIELDS) + r"):([^\n]*)")
+
+
+def _line_start(text: str, prefix: str, start: int = 0, end: int | None = None) -> int:
+    """Where the first line of `text[start:end]` that starts with `prefix` starts, else -1."""
+    if text.startswith(prefix, start, end):
+        return start
+    at = text.find("\n" + prefix, start, end)
+    return at + 1 if at >= 0 else -1
+
+
+def _fields(record: str) -> dict[str, str]:
+    """The record's own fields (first occurrence), up to the message body (`record`: its lines
+    joined by LF; the body starts after the first line named Message-Body, colon or not)."""
+    end = len(record)
+    at = record.find("Message-Body")
+    while at >= 0:
+        if (at == 0 or record[at - 1] == "\n") and record[at + 12:at + 13] in (":", "\n", ""):
+            stop = record.find("\n", at)
+            end = end if stop < 0 else stop
+            break
+        at = record.find("Message-Body", at + 1)
     out: dict[str, str] = {}
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if sep and name in RECORD_FIELDS and name not in out:
+    for name, value in FIELD_LINE.findall("\n" + record[:end]):
+        if name not in out:
             out[name] = value.strip()
-        if name == "Message-Body":
-            break
     return out
 
 
-def protocol_sip_text(lines: list[str]) -> str | None:
-    """The SIP message of a protocol record: Start-Line, the header lines after it, the body."""
-    start = None
-    for i, line in enumerate(lines):
-        if line.startswith("Start-Line:"):
-            start = i
-            break
-    if start is None:
+def protocol_sip_text(record: str) -> str | None:
+    """The SIP message of a protocol record (its lines joined by LF): Start-Line, the header lines
+    after it, the body; CRLF line ends."""
+    start = _line_start(record, "Start-Line:")
+    if start < 0:
         return None
-    out = [lines[start].partition(":")[2].strip()]
-    body: list[str] | None = None
-    for line in lines[start + 1:]:
-        if body is not None:
-            body.append(line)
-        elif line.startswith("Message-Body:"):
-            first = line.partition(":")[2].strip()
-            body = [] if first in ("-", "") else [first]
-        else:
-            out.append(line)
-    text = "\r\n".join(out) + "\r\n\r\n"
-    if body:
-        text += "\r\n".join(body)
-    return text
+    end = record.find("\n", start)
+    first = record[start:len(record) if end < 0 else end].partition(":")[2].strip()
+    if end < 0:
+        return first + "\r\n\r\n"
+    body = record.find("\nMessage-Body:", end)  # the first such line after the Start-Line
+    if body == end:  # no header lines
+        text = first + "\r\n\r\n"
+    else:
+        text = first + "\r\n" + record[end + 1:len(record) if body < 0 else body].replace("\n", "\r\n") + "\r\n\r\n"
+    if body < 0:
+        return text
+    body_end = record.find("\n", body + 1)
+    value = record[body + 1:len(record) if body_end < 0 else body_end].partition(":")[2].strip()
+    lines = [] if value in ("-", "") else [value]  # "-": no body
+    if body_end >= 0:
+        lines.append(record[body_end + 1:].replace("\n", "\r\n"))
+    return text + "\r\n".join(lines)
 
 
 PARSER = SnooperParser()
