@@ -211,9 +211,11 @@ def parse_piece(job: tuple) -> Result:
     if not first:
         reader.log_ops()
     ctx.recording = False
+    absorb = parser.absorb
     for pos, text in _lines(data, parser, piece.warm_pos):
         if pos < piece.pos:  # warm-up: state only
-            loop.step(pos, text)
+            if not absorb(loop, text):
+                loop.step(pos, text)
             continue
         ctx.recording = True
         if pos == first:  # the cut line before the piece: its own records only
@@ -229,7 +231,7 @@ def parse_piece(job: tuple) -> Result:
             result.carry_end = copy.deepcopy(reader.carry())
             result.state = pickle.dumps(reader)
             break
-        else:
+        elif not absorb(loop, text):
             own.extend(loop.step(pos, text))
             if loop.gave_up:
                 break

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from .. import sip
 from .base import MONTH_PATTERN, MONTHS, ParseContext, local_date, syslog_year, utc
@@ -460,19 +460,11 @@ class CmsParser(TextParser):
     sniff = staticmethod(sniff)
     cut_here = staticmethod(cut_here)
 
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        """As the text loop reads every format, a SIP message's next line handed to the message
-        at once (`_Reader.take`) while no stray line is being counted."""
-        reader = self.reader(ctx)
-        loop = TextLoop(self, reader, ctx)
-        run = loop.run
-        for pos, text in enumerate(self.lines(stream), 1):
-            if reader.head and not loop.failures and run.start is None and reader.take(text):
-                continue
-            yield from loop.step(pos, text)
-            if loop.gave_up:
-                break
-        yield from loop.finish()
+    def absorb(self, loop: TextLoop, text: str) -> bool:
+        """A SIP message's next line handed to the message at once (`_Reader.take`) while no
+        stray line is being counted."""
+        reader = loop.reader
+        return bool(reader.head) and not loop.failures and loop.run.start is None and reader.take(text)
 
 
 PARSER = CmsParser()

@@ -165,23 +165,14 @@ class SnooperParser(TextParser):
         if rest:
             yield rest.decode("utf-8", "replace").rstrip("\r\n")
 
-    def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
-        """The base loop, with the lines inside a record taken straight into it: such a line
-        (neither ending the record nor starting another) is never stray and completes nothing,
-        so the loop's step would only append it."""
-        loop = TextLoop(self, self.reader(ctx), ctx)
-        reader = loop.reader
-        lines: list[str] | None = None  # the open record's lines
-        for pos, text in enumerate(self.lines(stream), 1):
-            if (lines is not None and END not in text and not text.startswith("TL_")
-                    and len(lines) < MAX_RECORD_LINES):
-                lines.append(text)
-                continue
-            yield from loop.step(pos, text)
-            if loop.gave_up:
-                break
-            lines = None if reader.record is None else reader.record.lines
-        yield from loop.finish()
+    def absorb(self, loop: TextLoop, text: str) -> bool:
+        """A line inside a record (neither ending it nor starting another) is never stray and
+        completes nothing: the loop's step would only append it."""
+        record = loop.reader.record
+        if record is None or END in text or text.startswith("TL_") or len(record.lines) >= MAX_RECORD_LINES:
+            return False
+        record.lines.append(text)
+        return True
 
 
 def _start(m: re.Match, lineno: int) -> _Record:

@@ -156,9 +156,18 @@ class TextParser:
             for raw in stream:
                 yield raw.decode("utf-8", "replace").rstrip("\r\n")
 
+    def absorb(self, loop: TextLoop, text: str) -> bool:
+        """Take a line straight into the reader's open record where the loop's step would do
+        nothing else (the line is not stray, starts and completes nothing): True when taken. The
+        whole-file loop and the pieces of a cut file both ask first."""
+        return False
+
     def parse(self, stream: BinaryIO, ctx: ParseContext) -> Iterator[dict]:
         loop = TextLoop(self, self.reader(ctx), ctx)
+        absorb = self.absorb
         for pos, text in enumerate(self.lines(stream), 1):
+            if absorb(loop, text):
+                continue
             yield from loop.step(pos, text)
             if loop.gave_up:
                 break
