@@ -185,22 +185,10 @@ def parse_piece(job: tuple) -> Result:
     """Parse one piece of a file (a job of :func:`run`). A file's job that names its text store
     (see events/read.py) has each piece's text written beside it, in a store of the piece's own."""
     (index, path, name, tzinfo, tz_assumed, ref), (piece, last) = job[:6], job[-2:]
-    store = None
-    if len(job) > 8:  # (folder, name): the piece's store is named after the file's and the piece
-        folder, name_in = job[6]
-        again = "-again" if piece.resume is not None else ""
-        store = rawtext.Folder.at(folder).store(f"{name_in}-{piece.start}{again}")
+    store = _piece_store(job, piece)
     parser: TextParser = REGISTRY[index].parser
     ctx = PieceContext(file=name, tz=tzinfo, tz_assumed=tz_assumed, mtime=ref)
-    if piece.resume is not None:
-        reader = pickle.loads(piece.resume)
-        reader.rebind(ctx)
-        reader.take_tables(piece.tables)
-    else:
-        reader = parser.reader(ctx)
-        if piece.start:
-            with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                reader.prime(mm, piece.start)
+    reader = _piece_reader(parser, ctx, piece, path)
     with open(path, "rb") as fh:
         fh.seek(piece.warm)
         data = fh.read(piece.stop_end - piece.warm)
@@ -241,6 +229,31 @@ def parse_piece(job: tuple) -> Result:
     result.entries, result.notes = ctx.entries, ctx.notes
     result.events, result.tail = schema.to_frame(own, store), schema.to_frame(tail, store)
     return result
+
+
+def _piece_store(job: tuple, piece: Piece) -> rawtext.Store | None:
+    """A file's job that names its text store (folder, name) has each piece's text written beside
+    it, in a store named after the file's and the piece."""
+    if len(job) <= 8:
+        return None
+    folder, name_in = job[6]
+    again = "-again" if piece.resume is not None else ""
+    return rawtext.Folder.at(folder).store(f"{name_in}-{piece.start}{again}")
+
+
+def _piece_reader(parser: TextParser, ctx: PieceContext, piece: Piece, path: str):
+    """The reader a piece starts with: the state handed over when it is read again, else a new
+    one, primed with the bytes before the piece."""
+    if piece.resume is not None:
+        reader = pickle.loads(piece.resume)
+        reader.rebind(ctx)
+        reader.take_tables(piece.tables)
+        return reader
+    reader = parser.reader(ctx)
+    if piece.start:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            reader.prime(mm, piece.start)
+    return reader
 
 
 # -- joining --------------------------------------------------------------------------------------

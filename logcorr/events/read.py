@@ -73,34 +73,14 @@ def read_bundle(path: str | Path, tz: str | None = None, limits: Limits | None =
 def read_members(label: str, members: list[Member], skipped: list[Skipped],
                  tzinfo: dt.tzinfo, tz_assumed: bool, progress: Progress | None = None) -> ReadResult:
     skipped = list(skipped)
-    chosen: list[tuple[Member, Entry]] = []
-    for member in members:
-        with open(member.path, "rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-        parser = identify(head)
-        if parser is None:
-            skipped.append(Skipped(member.name, "not a log or capture logcorr knows"))
-        else:
-            chosen.append((member, parser))
+    chosen = _known(members, skipped)
     # All files are read at once. A yearless kind (CMS syslog) takes its year from the file's
     # time; when the other sources say another year or month, it is read again with theirs.
     folder = rawtext.Folder()  # the records' text, one store a file; held by the table's rows
     jobs = [(REGISTRY.index(p), str(m.path), m.name, tzinfo, tz_assumed, m.mtime, (folder.path, str(i)))
             for i, (m, p) in enumerate(chosen)]
     results = _run(jobs, [m.size for m, _ in chosen], progress)
-    stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
-    stamps = [s for s in stamps if not pd.isna(s)]
-    latest = max(stamps).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
-    for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
-        mtime = member.mtime
-        if parser.yearless and latest is not None and \
-                (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
-            results[i] = None  # its store is written again (and its pieces' stores, if cut)
-            name = job[-1][1]
-            for stale in [name] + [f for f in os.listdir(folder.path) if f.startswith(f"{name}-")]:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(os.path.join(folder.path, stale))
-            results[i] = parse_file(job[:5] + (latest,) + job[6:])
+    _yearless_again(chosen, jobs, results, folder)
     tables: list[pd.DataFrame] = []
     sources: list[SourceReport] = []
     notes: list[str] = []
@@ -117,6 +97,38 @@ def read_members(label: str, members: list[Member], skipped: list[Skipped],
     results.clear()  # the files' tables are held by `tables` only, let go column by column
     events = in_time_order(tables)
     return ReadResult(input=label, events=events, sources=sources, skipped=skipped, notes=notes)
+
+
+def _known(members: list[Member], skipped: list[Skipped]) -> list[tuple[Member, Entry]]:
+    """The members a parser recognises, with it; the others added to `skipped`."""
+    chosen: list[tuple[Member, Entry]] = []
+    for member in members:
+        with open(member.path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        parser = identify(head)
+        if parser is None:
+            skipped.append(Skipped(member.name, "not a log or capture logcorr knows"))
+        else:
+            chosen.append((member, parser))
+    return chosen
+
+
+def _yearless_again(chosen: list[tuple[Member, Entry]], jobs: list[tuple], results: list, folder) -> None:
+    """A yearless file whose own date disagrees with the other sources' latest time read again
+    with that time's year (its store, and its pieces' stores if cut, written again)."""
+    stamps = [t["ts"].max() for (m, p), (t, _) in zip(chosen, results) if not p.yearless]
+    stamps = [s for s in stamps if not pd.isna(s)]
+    latest = max(stamps).to_pydatetime(warn=False) if stamps else None  # ns dropped: a year is wanted
+    for i, ((member, parser), job) in enumerate(zip(chosen, jobs)):
+        mtime = member.mtime
+        if parser.yearless and latest is not None and \
+                (mtime is None or (mtime.year, mtime.month) != (latest.year, latest.month)):
+            results[i] = None
+            name = job[-1][1]
+            for stale in [name] + [f for f in os.listdir(folder.path) if f.startswith(f"{name}-")]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(folder.path, stale))
+            results[i] = parse_file(job[:5] + (latest,) + job[6:])
 
 
 def in_time_order(tables: list[pd.DataFrame]) -> pd.DataFrame:
