@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...model import Diagnosis
 from .cells import BOLD, SEVERITY_FILL, STATE_FILL, Sheet, fill
-from .timeline import Timeline, hex_id
+from .timeline import Timeline, hex_id, short_where
 
 TURN_MAX = 2_000
 HEADER = ["what", "time (UTC)", "from", "to", "relayed / peer", "CONNECTION-ID", "lifetime", "outcome",
@@ -116,7 +116,7 @@ def _transaction(s: Sheet, t: dict, timeline: Timeline) -> None:
     tone = SEVERITY_FILL["error"] if bad else STATE_FILL["seen"] if result else None
     s.row([t["method"], t["ts"], r.src, r.dst, address, hex_id(r.connection_id), lifetime,
            s.cell(result, fill_=tone), detail,
-           s.cell(f"{r.file}:{r.pos}", link=timeline.link(r.file, r.pos))])
+           s.cell(short_where(r.file, r.pos), link=timeline.link(r.file, r.pos))])
 
 
 def _checks(txns: list[dict]) -> dict[tuple[str, str], dict]:
