@@ -192,6 +192,7 @@ def stages(folder: str) -> None:
     result = api.read(folder)
     t = lap("read (all files, as diagnose does: parse in parallel, to_frame, sort)", t)
     source_clocks, events = clocks_stage.aligned(result.events)
+    result = replace(result, events=events)  # as diagnose does: the table as read let go
     t = lap("align clocks", t)
     calls = flow.build(events)
     t = lap("calls", t)
@@ -200,7 +201,7 @@ def stages(folder: str) -> None:
     flow.attribute(findings, calls)
     survey = hosts.survey(events)
     t = lap("attribute + hosts", t)
-    d = Diagnosis(read=replace(result, events=events), clocks=source_clocks, hosts=survey, calls=calls,
+    d = Diagnosis(read=result, clocks=source_clocks, hosts=survey, calls=calls,
                   findings=findings, rules=ruleset, verdict=Verdict.of(calls, findings))
     json_report.render(d)
     t = lap("JSON", t)

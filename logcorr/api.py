@@ -33,9 +33,10 @@ def diagnose(path: str | Path, tz: str | None = None, rules: Sequence[Path | str
     ruleset = load_rules(rule_dirs(rules))
     result = read(path, tz=tz, progress=progress)
     source_clocks, table = clocks.aligned(result.events)
+    result = replace(result, events=table)  # the table as read let go: one table lives on, not two
     calls = flow.build(table)
     findings = rules_stage.apply(ruleset, table, calls)
     flow.attribute(findings, calls, table)
     findings, overall = verdict.decide(calls, findings, ruleset)
-    return Diagnosis(read=replace(result, events=table), clocks=source_clocks, hosts=hosts.survey(table),
+    return Diagnosis(read=result, clocks=source_clocks, hosts=hosts.survey(table),
                      calls=calls, findings=findings, rules=ruleset, verdict=overall)
