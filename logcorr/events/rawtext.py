@@ -178,8 +178,7 @@ def containing(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray, needles: S
     codes, uniques = pd.factorize(stores, use_na_sentinel=True)
     for k, store in enumerate(uniques):
         mine = np.flatnonzero(codes == k)
-        whole = os.path.getsize(store.path) if os.path.exists(store.path) else 0
-        if size[mine].sum() * 8 < whole:  # a few records of a large store: read them
+        if size[mine].sum() * 8 < os.path.getsize(store.path):  # a few records of a large store: read them
             for i, text in zip(mine, store.read([(int(at[i]), int(size[i])) for i in mine])):
                 out[i] = any(n in text for n in needles)
             continue
