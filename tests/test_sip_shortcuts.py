@@ -124,10 +124,13 @@ def test_long_lines_sdp_and_via_read_each_time_not_kept():
     long_via = "SIP/2.0/TLS h:1;branch=" + "x" * 2000
     long_sdp = "v=0\r\nm=audio 1 RTP/AVP 0\r\n" + "a=x:" + "y" * 9000 + "\r\n"
     text = ("INVITE sip:a SIP/2.0\r\nVia: " + long_via + "\r\nCall-ID: " + "c" * 600
+            + "\r\n" + "n" * 100_000 + "\r\n" + "N" * 70_000 + ": long name"  # no colon; a long name
             + "\r\nContent-Type: application/sdp\r\n\r\n" + long_sdp)
     for _ in range(2):
         event = sip.event_fields(sip.parse_message(text))
         assert (event["via"], event["sdp_media"], event["call_id"]) == ("h:1", "audio", "c" * 600)
     assert max(map(len, message._LINES_SEEN), default=0) <= message.KEPT_LINE_CHARS
+    assert max(map(len, message._NAMES_SEEN), default=0) <= message.KEPT_LINE_CHARS
+    assert max(map(len, message._CANONICAL_SEEN), default=0) <= message.KEPT_LINE_CHARS
     assert max(map(len, fields._SDP_SEEN), default=0) <= fields.KEPT_SDP_CHARS
     assert max((sum(map(len, k)) for k in fields._VIA_SEEN), default=0) <= fields.KEPT_VIA_CHARS

@@ -112,11 +112,13 @@ _CANONICAL_SEEN: dict[str, str] = {}  # header name as written, stripped -> its 
 def canonical_header(name: str) -> str:
     name = name.strip()
     found = _CANONICAL_SEEN.get(name)
-    if found is None:  # each spelling worked out once
-        if len(_CANONICAL_SEEN) >= 4096:
-            _CANONICAL_SEEN.clear()
+    if found is None:  # each spelling worked out once (a long one each time: the table stays small)
         low = name.lower()
-        found = _CANONICAL_SEEN[name] = COMPACT_FORMS.get(low, name) if len(name) == 1 else CANONICAL.get(low, name)
+        found = COMPACT_FORMS.get(low, name) if len(name) == 1 else CANONICAL.get(low, name)
+        if len(name) <= KEPT_LINE_CHARS:
+            if len(_CANONICAL_SEEN) >= 4096:
+                _CANONICAL_SEEN.clear()
+            _CANONICAL_SEEN[name] = found
     return found
 
 
@@ -221,8 +223,10 @@ def _read_headers(msg: SipMessage, lines: list[str]) -> tuple[int, dict[str, lis
 def _header_line(line: str) -> tuple[str, str, str] | None:
     """(canonical name, its lower case, value) of a header line, None when it is none."""
     written, sep, value = line.partition(":")
+    if not sep:
+        return None
     name = _NAMES_SEEN[written] if written in _NAMES_SEEN else _header_name(written)
-    if not sep or name is None:
+    if name is None:
         return None
     return name[0], name[1], value.strip()
 
