@@ -49,7 +49,7 @@ def utc_time(value: str) -> dt.datetime | None:
     """`2017-03-02 07:10:46,240` (or without milliseconds) as an aware UTC datetime; None when
     it is not a time the event table can hold. Worked out once per stamp text (a message's INFO
     and DEBUG records mostly share theirs), the date and time of day once per second."""
-    v = value.strip()
+    v = value.strip()[:26]  # all that decides the time (and the table's key stays short)
     found = _STAMPS.get(v, _UNSEEN)
     if found is not _UNSEEN:
         return found
