@@ -82,12 +82,19 @@ class _Reader(LineReader):
         self.record: _Record | None = None
         self.client = sfb_uccapi.Reader(ctx)  # UccApi lines pasted into the same text
 
-    def line(self, pos: int, line: str) -> Iterable[dict]:
+    def take(self, line: str) -> bool:
+        """Most lines: one more line of the open record (neither ending it nor starting another);
+        True when taken."""
         record = self.record
-        if record is not None:
-            if END not in line and not line.startswith("TL_") and len(record.lines) < MAX_RECORD_LINES:
-                record.lines.append(line)  # most lines: one more line of the open record
-                return ()
+        if record is None or END in line or line.startswith("TL_") or len(record.lines) >= MAX_RECORD_LINES:
+            return False
+        record.lines.append(line)
+        return True
+
+    def line(self, pos: int, line: str) -> Iterable[dict]:
+        if self.take(line):
+            return ()
+        if self.record is not None:
             return list(self._inside(pos, line))
         m = RECORD_HEADER.match(line.lstrip()) if "TL_" in line else None
         if m is None:
@@ -168,11 +175,7 @@ class SnooperParser(TextParser):
     def absorb(self, loop: TextLoop, text: str) -> bool:
         """A line inside a record (neither ending it nor starting another) is never stray and
         completes nothing: the loop's step would only append it."""
-        record = loop.reader.record
-        if record is None or END in text or text.startswith("TL_") or len(record.lines) >= MAX_RECORD_LINES:
-            return False
-        record.lines.append(text)
-        return True
+        return loop.reader.take(text)
 
 
 def _start(m: re.Match, lineno: int) -> _Record:
