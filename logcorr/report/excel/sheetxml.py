@@ -55,7 +55,7 @@ def cell(ref: str, value, xf: int, epoch: dt.datetime) -> str:
     if value.__class__ is str:
         if not value:
             return f'<c r="{ref}"{s} t="inlineStr"></c>'
-        space = ' xml:space="preserve"' if value != value.strip() else ""
+        space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""  # as strip() sees it
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
     if value is None:
         return f'<c r="{ref}"{s} t="n"></c>'
