@@ -29,10 +29,11 @@ def test_the_same_as_testing_each_text(table, needles, rows):
     assert rawtext.containing(table, rows, needles).tolist() == expected
 
 
-def test_a_needle_across_a_chunk_boundary_is_found_once(table):
+def test_needles_across_a_chunk_boundary_are_found_once_in_one_pass(table):
     store = table["raw_store"].iloc[0]
     data = "".join(TEXTS).encode()
+    needles = [b"SEC_E_WRONG_PRINCIPAL", b"SIP", b"x" * 7, "ü".encode()]  # lengths 21, 3, 7, 2
     for chunk in (7, 64, 1 << 20):
-        found = store.find(b"SEC_E_WRONG_PRINCIPAL", chunk=chunk).tolist()
-        assert found == [i for i in range(len(data)) if data.startswith(b"SEC_E_WRONG_PRINCIPAL", i)]
-    assert isinstance(store.find(b"nowhere"), np.ndarray) and len(store.find(b"nowhere")) == 0
+        for needle, found in zip(needles, store.find(needles, chunk=chunk)):
+            assert found.tolist() == [i for i in range(len(data)) if data.startswith(needle, i)], (chunk, needle)
+    assert [len(f) for f in store.find([b"nowhere"])] == [0]

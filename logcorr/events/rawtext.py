@@ -103,21 +103,24 @@ class Store:
                 start = stop
         return out
 
-    def find(self, pattern: bytes, chunk: int = 8 * 1024 * 1024) -> np.ndarray:
-        """Every offset where `pattern` starts in the store, in order (read a chunk at a time)."""
-        found: list[int] = []
-        keep = len(pattern) - 1
+    def find(self, patterns: Sequence[bytes], chunk: int = 8 * 1024 * 1024) -> list[np.ndarray]:
+        """For each pattern, every offset where it starts in the store, in order: one pass over the
+        store, a chunk at a time."""
+        found: list[list[int]] = [[] for _ in patterns]
+        keep = max(map(len, patterns), default=1) - 1
         with open(self.path, "rb") as fh:
             base, tail = 0, b""  # tail: the last bytes of the previous chunk, where a match may start
             while block := fh.read(chunk):
                 data = tail + block
-                i = data.find(pattern)
-                while i >= 0:
-                    found.append(base - len(tail) + i)
-                    i = data.find(pattern, i + 1)
+                for pattern, offsets in zip(patterns, found):
+                    # a match lying wholly in the tail was found with the previous chunk
+                    i = data.find(pattern, max(len(tail) - len(pattern) + 1, 0))
+                    while i >= 0:
+                        offsets.append(base - len(tail) + i)
+                        i = data.find(pattern, i + 1)
                 base += len(block)
                 tail = data[-keep:] if keep else b""
-        return np.asarray(found, dtype=np.int64)
+        return [np.asarray(offsets, dtype=np.int64) for offsets in found]
 
     def __reduce__(self):
         return _restore, (self.folder.path, self.name)
@@ -182,8 +185,7 @@ def containing(frame: pd.DataFrame, rows: Sequence[int] | np.ndarray, needles: S
             for i, text in zip(mine, store.read([(int(at[i]), int(size[i])) for i in mine])):
                 out[i] = any(n in text for n in needles)
             continue
-        for pattern in patterns:
-            found = store.find(pattern)
+        for pattern, found in zip(patterns, store.find(patterns)):
             j = np.searchsorted(found, at[mine], side="left")
             hit = j < len(found)
             fits = np.zeros(len(mine), dtype=bool)
